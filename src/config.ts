@@ -1,0 +1,85 @@
+import { z } from 'zod';
+
+/**
+ * The only reader of process.env. Everything else receives a frozen Config
+ * (or a lookup function) explicitly.
+ */
+const hex64 = z
+  .string()
+  .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters (32 bytes), e.g. `openssl rand -hex 32`');
+
+const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+const schema = z.object({
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  DATABASE_URL: z.string().min(1).optional(),
+  GEMINI_BASE_URL: z.string().url().default('https://generativelanguage.googleapis.com'),
+  QUOTAFLOW_SECRET: hex64.optional(),
+  QUOTAFLOW_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only (1-64 characters)')
+    .default('quotaflow'),
+  QUOTAFLOW_DATA_DIR: z.string().min(1).default('.quotaflow'),
+  QUOTAFLOW_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  QUOTAFLOW_ALERT_WEBHOOK_URL: z.string().url().optional(),
+  QUOTAFLOW_ALERT_WEBHOOK_SECRET: z.string().min(1).optional(),
+  GEMINI_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
+  LOG_LEVEL: logLevel.default('info'),
+});
+
+export type Config = Readonly<{
+  redisUrl: string;
+  /** undefined => embedded PGlite under dataDir (single process only). */
+  databaseUrl: string | undefined;
+  geminiBaseUrl: string;
+  /** 32-byte AES-256-GCM key for stored API keys, or undefined when not configured. */
+  secretKey: Buffer | undefined;
+  prefix: string;
+  dataDir: string;
+  adminToken: string | undefined;
+  alertWebhookUrl: string | undefined;
+  alertWebhookSecret: string | undefined;
+  geminiTimeoutMs: number;
+  logLevel: z.infer<typeof logLevel>;
+}>;
+
+export class ConfigError extends Error {
+  readonly code = 'config_invalid';
+}
+
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  return Object.freeze({
+    redisUrl: e.REDIS_URL,
+    databaseUrl: e.DATABASE_URL,
+    geminiBaseUrl: e.GEMINI_BASE_URL,
+    secretKey: e.QUOTAFLOW_SECRET ? Buffer.from(e.QUOTAFLOW_SECRET, 'hex') : undefined,
+    prefix: e.QUOTAFLOW_PREFIX,
+    dataDir: e.QUOTAFLOW_DATA_DIR,
+    adminToken: e.QUOTAFLOW_ADMIN_TOKEN,
+    alertWebhookUrl: e.QUOTAFLOW_ALERT_WEBHOOK_URL,
+    alertWebhookSecret: e.QUOTAFLOW_ALERT_WEBHOOK_SECRET,
+    geminiTimeoutMs: e.GEMINI_TIMEOUT_MS,
+    logLevel: e.LOG_LEVEL,
+  });
+}
+
+export function loadConfig(overrides: Record<string, string | undefined> = {}): Config {
+  return parseConfig({ ...process.env, ...overrides });
+}
+
+/** Looks up `secretEnv` references of a fleet file (the process environment). */
+export function environmentLookup(name: string): string | undefined {
+  return process.env[name];
+}
+
+/** The current process environment, for spawning child processes with additions. */
+export function processEnvironment(): Record<string, string | undefined> {
+  return { ...process.env };
+}
