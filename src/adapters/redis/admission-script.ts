@@ -1,0 +1,169 @@
+/**
+ * The admission script: ONE atomic step that walks candidate groups in
+ * order and reserves RPM 1 + TPM n on the first scope with room.
+ *
+ * Per scope (project|model) it keeps a sorted set of reservations scored by
+ * admission time (`:w`) and a hash of their token counts plus a running
+ * `_sum` (`:t`); entries older than the window are trimmed before every
+ * decision, so the window slides exactly. `:cool` and `:day` are
+ * availability blocks (a cooldown, a day exclusion), as is the model-wide
+ * `:m:<model>:open` (breaker open, global backoff); their TTL says when
+ * they end; a block without TTL never ends by itself. Time is Redis' own
+ * clock, so all workers agree on it.
+ *
+ * ARGV: prefix, reservationId, tokens, windowMs, groupCount, then per group:
+ *   groupId, candidateCount, then per candidate: scope, rpmLimit, tpmLimit.
+ * Returns {1, group, candidate, nowMs} (1-based) when admitted, else
+ * {0, earliestFreeMs | -1, nowMs}: -1 = no candidate frees by itself.
+ */
+export const ADMIT_LUA = `
+local prefix = ARGV[1]
+local resId = ARGV[2]
+local tokens = tonumber(ARGV[3])
+local window = tonumber(ARGV[4])
+local ngroups = tonumber(ARGV[5])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local NEVER = -1
+
+local function trim(w, h)
+  local cutoff = now - window
+  while true do
+    local old = redis.call('ZRANGEBYSCORE', w, '-inf', cutoff, 'LIMIT', 0, 500)
+    if #old == 0 then return end
+    local vals = redis.call('HMGET', h, unpack(old))
+    local total = 0
+    for j = 1, #vals do total = total + (tonumber(vals[j]) or 0) end
+    redis.call('HINCRBY', h, '_sum', -total)
+    redis.call('HDEL', h, unpack(old))
+    redis.call('ZREM', w, unpack(old))
+  end
+end
+
+-- earliest instant the scope can take this request (<= now: it can now), and its utilisation
+local cache = {}
+local function evaluate(scope, rpm, tpm)
+  local key = scope .. '#' .. rpm .. '#' .. tpm
+  local hit = cache[key]
+  if hit then return hit[1], hit[2] end
+  local base = prefix .. ':s:' .. scope
+  local freeAt = now
+  local model = string.sub(scope, string.find(scope, '|', 1, true) + 1)
+  for _, k in ipairs({ base .. ':cool', base .. ':day', prefix .. ':m:' .. model .. ':open' }) do
+    local ttl = redis.call('PTTL', k)
+    if ttl == -1 then freeAt = NEVER break end
+    if ttl > 0 and now + ttl > freeAt then freeAt = now + ttl end
+  end
+  local util = 0
+  if freeAt ~= NEVER then
+    local w, h = base .. ':w', base .. ':t'
+    trim(w, h)
+    local count = redis.call('ZCARD', w)
+    local sum = tonumber(redis.call('HGET', h, '_sum') or '0')
+    if rpm < 1 or tokens > tpm then
+      freeAt = NEVER
+    else
+      if count + 1 > rpm then
+        local e = redis.call('ZRANGE', w, count - rpm, count - rpm, 'WITHSCORES')
+        local at = tonumber(e[2]) + window
+        if at > freeAt then freeAt = at end
+      end
+      if sum + tokens > tpm then
+        local need = sum + tokens - tpm
+        local acc, idx = 0, 0
+        while acc < need do
+          local batch = redis.call('ZRANGE', w, idx, idx + 99, 'WITHSCORES')
+          if #batch == 0 then break end
+          for j = 1, #batch, 2 do
+            acc = acc + (tonumber(redis.call('HGET', h, batch[j])) or 0)
+            if acc >= need then
+              local at = tonumber(batch[j + 1]) + window
+              if at > freeAt then freeAt = at end
+              break
+            end
+          end
+          idx = idx + 100
+        end
+      end
+      util = math.max(count / rpm, sum / tpm)
+    end
+  end
+  cache[key] = { freeAt, util }
+  return freeAt, util
+end
+
+local earliest = NEVER
+local i = 6
+for g = 1, ngroups do
+  local groupId = ARGV[i]
+  local n = tonumber(ARGV[i + 1])
+  i = i + 2
+  local best, ties = nil, {}
+  for c = 1, n do
+    local scope, rpm, tpm = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
+    i = i + 3
+    local freeAt, util = evaluate(scope, rpm, tpm)
+    if freeAt ~= NEVER and freeAt <= now then
+      if best == nil or util < best - 1e-9 then
+        best, ties = util, { { c, scope } }
+      elseif util <= best + 1e-9 then
+        ties[#ties + 1] = { c, scope }
+      end
+    elseif freeAt ~= NEVER and (earliest == NEVER or freeAt < earliest) then
+      earliest = freeAt
+    end
+  end
+  if best ~= nil then
+    local pick = ties[1]
+    if #ties > 1 then
+      local rr = redis.call('INCR', prefix .. ':rr:' .. groupId)
+      redis.call('PEXPIRE', prefix .. ':rr:' .. groupId, 86400000)
+      pick = ties[(rr % #ties) + 1]
+    end
+    local base = prefix .. ':s:' .. pick[2]
+    redis.call('ZADD', base .. ':w', now, resId)
+    redis.call('HSET', base .. ':t', resId, tokens)
+    redis.call('HINCRBY', base .. ':t', '_sum', tokens)
+    redis.call('PEXPIRE', base .. ':w', window + 60000)
+    redis.call('PEXPIRE', base .. ':t', window + 60000)
+    return { 1, g, pick[1], now }
+  end
+end
+return { 0, earliest, now }
+`;
+
+/**
+ * Adjusts a reservation's tokens to what upstream really counted, or drops
+ * the reservation entirely (the call was never made). A reservation that
+ * already left the window is left alone: it no longer counts either way.
+ * KEYS: window zset, tokens hash. ARGV: reservationId, mode ('settle'|'release'), tokens.
+ */
+export const SETTLE_LUA = `
+local v = redis.call('HGET', KEYS[2], ARGV[1])
+if not v then return 0 end
+if ARGV[2] == 'release' then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  redis.call('HINCRBY', KEYS[2], '_sum', -tonumber(v))
+else
+  local actual = tonumber(ARGV[3])
+  redis.call('HSET', KEYS[2], ARGV[1], actual)
+  redis.call('HINCRBY', KEYS[2], '_sum', actual - tonumber(v))
+end
+return 1
+`;
+
+/**
+ * Sets an availability block on a scope that only ever lengthens: a shorter
+ * block never cuts a longer one short. ttl <= 0 means no expiry (forever).
+ * KEYS: block key. ARGV: ttlMs, reason.
+ */
+export const BLOCK_LUA = `
+local ttl = tonumber(ARGV[1])
+local cur = redis.call('PTTL', KEYS[1])
+if cur == -1 then return 0 end
+if ttl <= 0 then redis.call('SET', KEYS[1], ARGV[2]) return 1 end
+if cur >= ttl then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ttl)
+return 1
+`;

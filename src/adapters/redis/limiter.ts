@@ -1,0 +1,103 @@
+import type { Redis } from 'ioredis';
+import { ADMIT_LUA, BLOCK_LUA, SETTLE_LUA } from './admission-script.js';
+
+export const WINDOW_MS = 60_000;
+
+export interface ScopeCandidate {
+  /** `${projectId}|${model}` */
+  scope: string;
+  rpm: number;
+  tpm: number;
+}
+
+export interface CandidateGroupRef {
+  /** stable id of the group, for round robin among its ties */
+  id: string;
+  candidates: readonly ScopeCandidate[];
+}
+
+export type Admission =
+  | { admitted: true; group: number; candidate: number; nowMs: number }
+  /** earliestFreeMs null: nothing frees by itself (only a fleet change or a day rollover would help) */
+  | { admitted: false; earliestFreeMs: number | null; nowMs: number };
+
+export type BlockKind = 'cool' | 'day';
+
+/**
+ * Limiter port: exact RPM/TPM admission over a sliding window, shared by all
+ * workers through atomic Redis scripts. `admit` walks the groups in order and
+ * reserves on the least utilised scope with room in the first group that has
+ * one; it never admits over a limit.
+ */
+export interface Limiter {
+  admit(reservationId: string, tokens: number, groups: readonly CandidateGroupRef[]): Promise<Admission>;
+  /** Corrects a reservation to the real input tokens upstream counted. */
+  settle(scope: string, reservationId: string, tokens: number): Promise<void>;
+  /** Drops a reservation whose call was never made. */
+  release(scope: string, reservationId: string): Promise<void>;
+  /** Blocks a scope for ttlMs (<= 0: until cleared); never shortens an existing block. */
+  block(scope: string, kind: BlockKind, ttlMs: number, reason: string): Promise<boolean>;
+  clearBlock(scope: string, kind: BlockKind): Promise<void>;
+  /** Blocks a model everywhere (breaker open, global backoff). */
+  blockModel(model: string, ttlMs: number, reason: string): Promise<boolean>;
+  /** Current use of a scope in the window: requests and input tokens. */
+  usage(scope: string): Promise<{ requests: number; tokens: number }>;
+  blocks(scope: string): Promise<{ coolMs: number | null; dayMs: number | null }>;
+}
+
+type Scripted = Redis & {
+  qfAdmit(...args: Array<string | number>): Promise<[number, number, number, number?]>;
+  qfSettle(w: string, h: string, resId: string, mode: string, tokens: number): Promise<number>;
+  qfBlock(key: string, ttl: number, reason: string): Promise<number>;
+};
+
+export function createRedisLimiter(redis: Redis, prefix: string, windowMs = WINDOW_MS): Limiter {
+  const r = redis as Scripted;
+  if (!('qfAdmit' in r)) {
+    redis.defineCommand('qfAdmit', { numberOfKeys: 0, lua: ADMIT_LUA });
+    redis.defineCommand('qfSettle', { numberOfKeys: 2, lua: SETTLE_LUA });
+    redis.defineCommand('qfBlock', { numberOfKeys: 1, lua: BLOCK_LUA });
+  }
+  const base = (scope: string): string => `${prefix}:s:${scope}`;
+
+  return {
+    async admit(reservationId, tokens, groups) {
+      const args: Array<string | number> = [prefix, reservationId, tokens, windowMs, groups.length];
+      for (const g of groups) {
+        args.push(g.id, g.candidates.length);
+        for (const c of g.candidates) args.push(c.scope, c.rpm, c.tpm);
+      }
+      const res = await r.qfAdmit(...args);
+      if (res[0] === 1) return { admitted: true, group: res[1] - 1, candidate: res[2] - 1, nowMs: res[3] ?? Date.now() };
+      return { admitted: false, earliestFreeMs: res[1] < 0 ? null : res[1], nowMs: res[2] };
+    },
+    async settle(scope, reservationId, tokens) {
+      await r.qfSettle(`${base(scope)}:w`, `${base(scope)}:t`, reservationId, 'settle', tokens);
+    },
+    async release(scope, reservationId) {
+      await r.qfSettle(`${base(scope)}:w`, `${base(scope)}:t`, reservationId, 'release', 0);
+    },
+    async block(scope, kind, ttlMs, reason) {
+      return (await r.qfBlock(`${base(scope)}:${kind}`, Math.ceil(ttlMs), reason)) === 1;
+    },
+    async clearBlock(scope, kind) {
+      await redis.del(`${base(scope)}:${kind}`);
+    },
+    async blockModel(model, ttlMs, reason) {
+      return (await r.qfBlock(`${prefix}:m:${model}:open`, Math.ceil(ttlMs), reason)) === 1;
+    },
+    async usage(scope) {
+      const cutoff = Date.now() - windowMs;
+      const [count, sum] = await Promise.all([
+        redis.zcount(`${base(scope)}:w`, `(${cutoff}`, '+inf'),
+        redis.hget(`${base(scope)}:t`, '_sum'),
+      ]);
+      return { requests: count, tokens: Math.max(0, Number(sum ?? 0)) };
+    },
+    async blocks(scope) {
+      const [cool, day] = await Promise.all([redis.pttl(`${base(scope)}:cool`), redis.pttl(`${base(scope)}:day`)]);
+      const ms = (t: number): number | null => (t === -2 ? null : t === -1 ? Infinity : t);
+      return { coolMs: ms(cool), dayMs: ms(day) };
+    },
+  };
+}

@@ -1,0 +1,124 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedisLimiter, type CandidateGroupRef, type Limiter } from '../../src/adapters/redis/limiter.js';
+import { TEST_REDIS_URL, dropPrefix, testPrefix } from '../helpers/redis.js';
+
+const prefix = testPrefix('limiter');
+let redis: Redis;
+let limiter: Limiter;
+let n = 0;
+const scope = (name: string): string => `${name}-${n++}|gemini-2.5-pro`;
+const group = (id: string, ...cands: Array<[string, number, number]>): CandidateGroupRef => ({
+  id,
+  candidates: cands.map(([s, rpm, tpm]) => ({ scope: s, rpm, tpm })),
+});
+
+beforeAll(() => {
+  redis = new Redis(TEST_REDIS_URL);
+  limiter = createRedisLimiter(redis, prefix);
+});
+afterAll(async () => {
+  await dropPrefix(prefix);
+  redis.disconnect();
+});
+
+describe('redis limiter (sliding window admission)', () => {
+  it('admits exactly rpm requests, then says when the window frees', async () => {
+    const s = scope('rpm');
+    const results = [];
+    for (let i = 0; i < 4; i++) results.push(await limiter.admit(`r${i}`, 10, [group('g', [s, 3, 1_000_000])]));
+    expect(results.map((r) => r.admitted)).toEqual([true, true, true, false]);
+    const first = results[0];
+    const last = results[3];
+    if (!first?.admitted || last?.admitted !== false) throw new Error('unexpected');
+    expect(last.earliestFreeMs).toBeGreaterThanOrEqual(first.nowMs + 60_000);
+    expect(last.earliestFreeMs).toBeLessThanOrEqual(last.nowMs + 60_000);
+  });
+
+  it('counts input tokens against tpm and refuses what would exceed it', async () => {
+    const s = scope('tpm');
+    const g = [group('g', [s, 100, 1000])];
+    expect((await limiter.admit('a', 600, g)).admitted).toBe(true);
+    expect((await limiter.admit('b', 500, g)).admitted).toBe(false);
+    expect((await limiter.admit('c', 400, g)).admitted).toBe(true);
+    expect(await limiter.usage(s)).toEqual({ requests: 2, tokens: 1000 });
+  });
+
+  it('a request larger than the whole tpm limit never fits (earliest = null)', async () => {
+    const r = await limiter.admit('big', 2000, [group('g', [scope('huge'), 10, 1000])]);
+    expect(r).toMatchObject({ admitted: false, earliestFreeMs: null });
+  });
+
+  it('settle corrects tokens and release returns the whole reservation', async () => {
+    const s = scope('settle');
+    const g = [group('g', [s, 2, 1000])];
+    await limiter.admit('x', 900, g);
+    await limiter.settle(s, 'x', 100);
+    expect(await limiter.usage(s)).toEqual({ requests: 1, tokens: 100 });
+    expect((await limiter.admit('y', 800, g)).admitted).toBe(true);
+    expect((await limiter.admit('z', 10, g)).admitted).toBe(false);
+    await limiter.release(s, 'y');
+    expect(await limiter.usage(s)).toEqual({ requests: 1, tokens: 100 });
+    expect((await limiter.admit('z', 10, g)).admitted).toBe(true);
+  });
+
+  it('walks groups in order: the second only when the first has no room', async () => {
+    const a = scope('first');
+    const b = scope('second');
+    const groups = [group('g1', [a, 1, 1000]), group('g2', [b, 5, 1000])];
+    const r1 = await limiter.admit('1', 1, groups);
+    const r2 = await limiter.admit('2', 1, groups);
+    expect(r1).toMatchObject({ admitted: true, group: 0, candidate: 0 });
+    expect(r2).toMatchObject({ admitted: true, group: 1, candidate: 0 });
+  });
+
+  it('within a group spreads load: least utilised first, round robin on ties', async () => {
+    const scopes = [scope('s'), scope('s'), scope('s')];
+    const g = [group(`spread-${n}`, ...scopes.map((s): [string, number, number] => [s, 10, 100_000]))];
+    const picks: number[] = [];
+    for (let i = 0; i < 9; i++) {
+      const r = await limiter.admit(`p${i}`, 1, g);
+      if (r.admitted) picks.push(r.candidate);
+    }
+    expect(picks).toHaveLength(9);
+    for (const c of [0, 1, 2]) expect(picks.filter((p) => p === c)).toHaveLength(3);
+  });
+
+  it('is exact under concurrency: 200 racing admissions on rpm 37 admit 37', async () => {
+    const s = scope('race');
+    const conns = Array.from({ length: 10 }, () => new Redis(TEST_REDIS_URL));
+    try {
+      const limiters = conns.map((c) => createRedisLimiter(c, prefix));
+      const res = await Promise.all(
+        Array.from({ length: 200 }, (_, i) => limiters[i % limiters.length]!.admit(`race${i}`, 1, [group('g', [s, 37, 1_000_000])])),
+      );
+      expect(res.filter((r) => r.admitted)).toHaveLength(37);
+      expect((await limiter.usage(s)).requests).toBe(37);
+    } finally {
+      for (const c of conns) c.disconnect();
+    }
+  });
+
+  it('skips a blocked scope, reports when the block ends, and never shortens a block', async () => {
+    const s = scope('cool');
+    const other = scope('other');
+    expect(await limiter.block(s, 'cool', 30_000, 'rate_minute')).toBe(true);
+    expect(await limiter.block(s, 'cool', 1_000, 'rate_minute')).toBe(false);
+    const r = await limiter.admit('c1', 1, [group('g', [s, 10, 1000])]);
+    if (r.admitted) throw new Error('admitted into a cooling scope');
+    expect(r.earliestFreeMs).toBeGreaterThan(r.nowMs + 25_000);
+    expect(await limiter.admit('c2', 1, [group('g', [s, 10, 1000], [other, 10, 1000])])).toMatchObject({ admitted: true, candidate: 1 });
+    await limiter.clearBlock(s, 'cool');
+    expect((await limiter.admit('c3', 1, [group('g', [s, 10, 1000])])).admitted).toBe(true);
+  });
+
+  it('a block without expiry never frees by itself; a model block covers every project', async () => {
+    const s = scope('forever');
+    await limiter.block(s, 'day', 0, 'model_not_found');
+    expect(await limiter.admit('f', 1, [group('g', [s, 10, 1000])])).toMatchObject({ admitted: false, earliestFreeMs: null });
+    const model = `model-${n++}`;
+    await limiter.blockModel(model, 10_000, 'breaker_open');
+    const r = await limiter.admit('m', 1, [group('g', [`p1|${model}`, 10, 1000], [`p2|${model}`, 10, 1000])]);
+    expect(r.admitted).toBe(false);
+  });
+});
