@@ -122,3 +122,17 @@ describe('redis limiter (sliding window admission)', () => {
     expect(r.admitted).toBe(false);
   });
 });
+
+describe('settle re-stamps the reservation', () => {
+  it('moves the entry to the completion time, so the window frees no earlier than upstream\'s', async () => {
+    const s = scope('restamp');
+    const g = [group('g', [s, 1, 1000])];
+    const first = await limiter.admit('late', 5, g);
+    if (!first.admitted) throw new Error('not admitted');
+    await new Promise((r) => setTimeout(r, 30));
+    await limiter.settle(s, 'late', 5);
+    const second = await limiter.admit('next', 5, g);
+    if (second.admitted) throw new Error('admitted over rpm');
+    expect(second.earliestFreeMs).toBeGreaterThanOrEqual(first.nowMs + 60_000 + 25);
+  });
+});

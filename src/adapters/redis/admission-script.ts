@@ -133,10 +133,14 @@ return { 0, earliest, now }
 `;
 
 /**
- * Adjusts a reservation's tokens to what upstream really counted, or drops
- * the reservation entirely (the call was never made). A reservation that
- * already left the window is left alone: it no longer counts either way.
- * KEYS: window zset, tokens hash. ARGV: reservationId, mode ('settle'|'release'), tokens.
+ * Settles a reservation once its call is over: the tokens become what
+ * upstream really counted, and the entry is re-stamped with the completion
+ * time. Upstream counted the request when it arrived, which is after our
+ * admission and before completion, so the re-stamped entry leaves our window
+ * no earlier than it leaves upstream's: conservative, never permissive.
+ * 'release' drops a reservation whose call was never made. A reservation
+ * that already left the window is left alone.
+ * KEYS: window zset, tokens hash. ARGV: reservationId, mode ('settle'|'release'), tokens, windowMs.
  */
 export const SETTLE_LUA = `
 local v = redis.call('HGET', KEYS[2], ARGV[1])
@@ -145,11 +149,17 @@ if ARGV[2] == 'release' then
   redis.call('ZREM', KEYS[1], ARGV[1])
   redis.call('HDEL', KEYS[2], ARGV[1])
   redis.call('HINCRBY', KEYS[2], '_sum', -tonumber(v))
-else
-  local actual = tonumber(ARGV[3])
-  redis.call('HSET', KEYS[2], ARGV[1], actual)
-  redis.call('HINCRBY', KEYS[2], '_sum', actual - tonumber(v))
+  return 1
 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local actual = tonumber(ARGV[3])
+redis.call('HSET', KEYS[2], ARGV[1], actual)
+redis.call('HINCRBY', KEYS[2], '_sum', actual - tonumber(v))
+redis.call('ZADD', KEYS[1], 'XX', now, ARGV[1])
+local ttl = tonumber(ARGV[4]) + 60000
+redis.call('PEXPIRE', KEYS[1], ttl)
+redis.call('PEXPIRE', KEYS[2], ttl)
 return 1
 `;
 

@@ -31,7 +31,7 @@ export type BlockKind = 'cool' | 'day';
  */
 export interface Limiter {
   admit(reservationId: string, tokens: number, groups: readonly CandidateGroupRef[]): Promise<Admission>;
-  /** Corrects a reservation to the real input tokens upstream counted. */
+  /** After the call: tokens become what upstream counted; the entry is re-stamped to now (conservative). */
   settle(scope: string, reservationId: string, tokens: number): Promise<void>;
   /** Drops a reservation whose call was never made. */
   release(scope: string, reservationId: string): Promise<void>;
@@ -47,7 +47,7 @@ export interface Limiter {
 
 type Scripted = Redis & {
   qfAdmit(...args: Array<string | number>): Promise<[number, number, number, number?]>;
-  qfSettle(w: string, h: string, resId: string, mode: string, tokens: number): Promise<number>;
+  qfSettle(w: string, h: string, resId: string, mode: string, tokens: number, windowMs: number): Promise<number>;
   qfBlock(key: string, ttl: number, reason: string): Promise<number>;
 };
 
@@ -72,10 +72,10 @@ export function createRedisLimiter(redis: Redis, prefix: string, windowMs = WIND
       return { admitted: false, earliestFreeMs: res[1] < 0 ? null : res[1], nowMs: res[2] };
     },
     async settle(scope, reservationId, tokens) {
-      await r.qfSettle(`${base(scope)}:w`, `${base(scope)}:t`, reservationId, 'settle', tokens);
+      await r.qfSettle(`${base(scope)}:w`, `${base(scope)}:t`, reservationId, 'settle', tokens, windowMs);
     },
     async release(scope, reservationId) {
-      await r.qfSettle(`${base(scope)}:w`, `${base(scope)}:t`, reservationId, 'release', 0);
+      await r.qfSettle(`${base(scope)}:w`, `${base(scope)}:t`, reservationId, 'release', 0, windowMs);
     },
     async block(scope, kind, ttlMs, reason) {
       return (await r.qfBlock(`${base(scope)}:${kind}`, Math.ceil(ttlMs), reason)) === 1;
