@@ -53,7 +53,7 @@ describe('redis limiter (sliding window admission)', () => {
     const s = scope('settle');
     const g = [group('g', [s, 2, 1000])];
     await limiter.admit('x', 900, g);
-    await limiter.settle(s, 'x', 100);
+    await limiter.settle(s, 'x', 100, true);
     expect(await limiter.usage(s)).toEqual({ requests: 1, tokens: 100 });
     expect((await limiter.admit('y', 800, g)).admitted).toBe(true);
     expect((await limiter.admit('z', 10, g)).admitted).toBe(false);
@@ -130,9 +130,59 @@ describe('settle re-stamps the reservation', () => {
     const first = await limiter.admit('late', 5, g);
     if (!first.admitted) throw new Error('not admitted');
     await new Promise((r) => setTimeout(r, 30));
-    await limiter.settle(s, 'late', 5);
+    await limiter.settle(s, 'late', 5, true);
     const second = await limiter.admit('next', 5, g);
     if (second.admitted) throw new Error('admitted over rpm');
     expect(second.earliestFreeMs).toBeGreaterThanOrEqual(first.nowMs + 60_000 + 25);
+  });
+});
+
+describe('model circuit breaker (shared by all workers)', () => {
+  it('opens after 3 consecutive failures, blocks the model, then lets exactly one probe through', async () => {
+    const model = `brk-${n++}`;
+    const g = [group('g', [`p1|${model}`, 100, 1_000_000], [`p2|${model}`, 100, 1_000_000])];
+    expect(await limiter.modelFailure(model, { openMs: 150 })).toBe(false);
+    expect(await limiter.modelFailure(model, { openMs: 150 })).toBe(false);
+    expect(await limiter.modelFailure(model, { openMs: 150 })).toBe(true);
+    expect((await limiter.breaker(model)).state).toBe('open');
+    expect((await limiter.admit('b0', 1, g)).admitted).toBe(false);
+    await new Promise((r) => setTimeout(r, 200));
+    const racers = await Promise.all(Array.from({ length: 10 }, (_, i) => limiter.admit(`probe${i}`, 1, g)));
+    const admitted = racers.filter((x) => x.admitted);
+    expect(admitted).toHaveLength(1);
+    expect(admitted[0]).toMatchObject({ probe: true });
+    expect((await limiter.breaker(model)).state).toBe('half_open');
+    // the probe succeeds: closed again, traffic flows
+    await limiter.settle(`p1|${model}`, 'probe' + racers.findIndex((x) => x.admitted), 1, true);
+    expect((await limiter.breaker(model)).state).toBe('closed');
+    expect((await limiter.admit('after', 1, g)).admitted).toBe(true);
+  });
+
+  it('a failed probe re-opens at once; a success between failures resets the count', async () => {
+    const model = `brk-${n++}`;
+    const s = `p1|${model}`;
+    const g = [group('g', [s, 100, 1_000_000])];
+    await limiter.modelFailure(model);
+    await limiter.modelFailure(model);
+    const ok = await limiter.admit('ok', 1, g);
+    expect(ok.admitted).toBe(true);
+    await limiter.settle(s, 'ok', 1, true);
+    expect(await limiter.modelFailure(model)).toBe(false);
+    expect((await limiter.breaker(model)).fails).toBe(1);
+    await limiter.modelFailure(model, { openMs: 100 });
+    expect(await limiter.modelFailure(model, { openMs: 100 })).toBe(true);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(await limiter.admit('probe', 1, g)).toMatchObject({ admitted: true, probe: true });
+    expect(await limiter.modelFailure(model, { openMs: 100_000 })).toBe(true);
+    expect((await limiter.breaker(model)).state).toBe('open');
+    expect((await limiter.admit('blocked', 1, g)).admitted).toBe(false);
+  });
+
+  it('a global block stops every scope', async () => {
+    const other = `qft-global-${n++}`;
+    const l2 = createRedisLimiter(redis, other);
+    await l2.blockGlobal(10_000, 'storm');
+    expect((await l2.admit('x', 1, [group('g', [scope('any'), 10, 1000])])).admitted).toBe(false);
+    await dropPrefix(other);
   });
 });

@@ -13,7 +13,8 @@
  *
  * ARGV: prefix, reservationId, tokens, windowMs, groupCount, then per group:
  *   groupId, candidateCount, then per candidate: scope, rpmLimit, tpmLimit.
- * Returns {1, group, candidate, nowMs} (1-based) when admitted, else
+ * `:global:open` blocks everything (a correlated failure storm).
+ * Returns {1, group, candidate, nowMs, probe} (1-based) when admitted, else
  * {0, earliestFreeMs | -1, nowMs}: -1 = no candidate frees by itself.
  */
 export const ADMIT_LUA = `
@@ -49,7 +50,7 @@ local function evaluate(scope, rpm, tpm)
   local base = prefix .. ':s:' .. scope
   local freeAt = now
   local model = string.sub(scope, string.find(scope, '|', 1, true) + 1)
-  for _, k in ipairs({ base .. ':cool', base .. ':day', prefix .. ':m:' .. model .. ':open' }) do
+  for _, k in ipairs({ base .. ':cool', base .. ':day', prefix .. ':m:' .. model .. ':open', prefix .. ':global:open' }) do
     local ttl = redis.call('PTTL', k)
     if ttl == -1 then freeAt = NEVER break end
     if ttl > 0 and now + ttl > freeAt then freeAt = now + ttl end
@@ -121,12 +122,22 @@ for g = 1, ngroups do
       pick = ties[(rr % #ties) + 1]
     end
     local base = prefix .. ':s:' .. pick[2]
+    -- a breaker whose open period ended lets exactly one probe through, for all workers
+    local pmodel = string.sub(pick[2], string.find(pick[2], '|', 1, true) + 1)
+    local brk = prefix .. ':m:' .. pmodel .. ':brk'
+    local bstate = redis.call('HGET', brk, 'state')
+    local probe = 0
+    if bstate == 'open' or bstate == 'half_open' then
+      redis.call('HSET', brk, 'state', 'half_open')
+      redis.call('SET', prefix .. ':m:' .. pmodel .. ':open', 'probe', 'PX', 60000)
+      probe = 1
+    end
     redis.call('ZADD', base .. ':w', now, resId)
     redis.call('HSET', base .. ':t', resId, tokens)
     redis.call('HINCRBY', base .. ':t', '_sum', tokens)
     redis.call('PEXPIRE', base .. ':w', window + 60000)
     redis.call('PEXPIRE', base .. ':t', window + 60000)
-    return { 1, g, pick[1], now }
+    return { 1, g, pick[1], now, probe }
   end
 end
 return { 0, earliest, now }
@@ -140,9 +151,21 @@ return { 0, earliest, now }
  * no earlier than it leaves upstream's: conservative, never permissive.
  * 'release' drops a reservation whose call was never made. A reservation
  * that already left the window is left alone.
- * KEYS: window zset, tokens hash. ARGV: reservationId, mode ('settle'|'release'), tokens, windowMs.
+ * A successful call also closes the model's breaker (a probe succeeded, or
+ * the run of consecutive failures is broken) in the same round trip.
+ * KEYS: window zset, tokens hash, breaker hash, model open key.
+ * ARGV: reservationId, mode ('settle'|'release'), tokens, windowMs, succeeded ('1'|'0').
  */
 export const SETTLE_LUA = `
+if ARGV[5] == '1' then
+  local bstate = redis.call('HGET', KEYS[3], 'state')
+  if bstate == 'half_open' then
+    redis.call('DEL', KEYS[3])
+    redis.call('DEL', KEYS[4])
+  elseif bstate == 'closed' then
+    redis.call('DEL', KEYS[3])
+  end
+end
 local v = redis.call('HGET', KEYS[2], ARGV[1])
 if not v then return 0 end
 if ARGV[2] == 'release' then
@@ -176,4 +199,24 @@ if ttl <= 0 then redis.call('SET', KEYS[1], ARGV[2]) return 1 end
 if cur >= ttl then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ttl)
 return 1
+`;
+
+/**
+ * Counts a 5xx against a model's breaker, shared by all workers: opens it
+ * after `threshold` consecutive failures (or at once when a half-open probe
+ * fails) for `openMs`. Returns 1 when this call opened it.
+ * KEYS: breaker hash, model open key. ARGV: threshold, openMs.
+ */
+export const BREAKER_FAIL_LUA = `
+local state = redis.call('HGET', KEYS[1], 'state') or 'closed'
+if state == 'open' then return 0 end
+local fails = redis.call('HINCRBY', KEYS[1], 'fails', 1)
+redis.call('PEXPIRE', KEYS[1], 86400000)
+if state == 'half_open' or fails >= tonumber(ARGV[1]) then
+  redis.call('HSET', KEYS[1], 'state', 'open', 'openedAt', redis.call('TIME')[1])
+  redis.call('SET', KEYS[2], 'breaker', 'PX', ARGV[2])
+  return 1
+end
+redis.call('HSET', KEYS[1], 'state', 'closed')
+return 0
 `;

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { ADMIT_LUA, BLOCK_LUA, SETTLE_LUA } from './admission-script.js';
+import { ADMIT_LUA, BLOCK_LUA, BREAKER_FAIL_LUA, SETTLE_LUA } from './admission-script.js';
 
 export const WINDOW_MS = 60_000;
 
@@ -17,7 +17,8 @@ export interface CandidateGroupRef {
 }
 
 export type Admission =
-  | { admitted: true; group: number; candidate: number; nowMs: number }
+  /** probe: this lease is the one request a half-open breaker lets through */
+  | { admitted: true; group: number; candidate: number; nowMs: number; probe: boolean }
   /** earliestFreeMs null: nothing frees by itself (only a fleet change or a day rollover would help) */
   | { admitted: false; earliestFreeMs: number | null; nowMs: number };
 
@@ -31,8 +32,16 @@ export type BlockKind = 'cool' | 'day';
  */
 export interface Limiter {
   admit(reservationId: string, tokens: number, groups: readonly CandidateGroupRef[]): Promise<Admission>;
-  /** After the call: tokens become what upstream counted; the entry is re-stamped to now (conservative). */
-  settle(scope: string, reservationId: string, tokens: number): Promise<void>;
+  /**
+   * After the call: tokens become what upstream counted; the entry is
+   * re-stamped to now (conservative). A success also closes the model's breaker.
+   */
+  settle(scope: string, reservationId: string, tokens: number, succeeded: boolean): Promise<void>;
+  /** Counts a 5xx against the model's breaker; true when this opened it. */
+  modelFailure(model: string, opts?: { threshold?: number; openMs?: number }): Promise<boolean>;
+  breaker(model: string): Promise<{ state: 'closed' | 'open' | 'half_open'; fails: number; openMs: number | null }>;
+  /** Blocks every scope for ttlMs (correlated failures: back off globally). */
+  blockGlobal(ttlMs: number, reason: string): Promise<boolean>;
   /** Drops a reservation whose call was never made. */
   release(scope: string, reservationId: string): Promise<void>;
   /** Blocks a scope for ttlMs (<= 0: until cleared); never shortens an existing block. */
@@ -46,8 +55,9 @@ export interface Limiter {
 }
 
 type Scripted = Redis & {
-  qfAdmit(...args: Array<string | number>): Promise<[number, number, number, number?]>;
-  qfSettle(w: string, h: string, resId: string, mode: string, tokens: number, windowMs: number): Promise<number>;
+  qfAdmit(...args: Array<string | number>): Promise<[number, number, number, number?, number?]>;
+  qfSettle(w: string, h: string, brk: string, open: string, resId: string, mode: string, tokens: number, windowMs: number, ok: string): Promise<number>;
+  qfBreakerFail(brk: string, open: string, threshold: number, openMs: number): Promise<number>;
   qfBlock(key: string, ttl: number, reason: string): Promise<number>;
 };
 
@@ -55,10 +65,14 @@ export function createRedisLimiter(redis: Redis, prefix: string, windowMs = WIND
   const r = redis as Scripted;
   if (!('qfAdmit' in r)) {
     redis.defineCommand('qfAdmit', { numberOfKeys: 0, lua: ADMIT_LUA });
-    redis.defineCommand('qfSettle', { numberOfKeys: 2, lua: SETTLE_LUA });
+    redis.defineCommand('qfSettle', { numberOfKeys: 4, lua: SETTLE_LUA });
+    redis.defineCommand('qfBreakerFail', { numberOfKeys: 2, lua: BREAKER_FAIL_LUA });
     redis.defineCommand('qfBlock', { numberOfKeys: 1, lua: BLOCK_LUA });
   }
   const base = (scope: string): string => `${prefix}:s:${scope}`;
+  const modelKey = (model: string): string => `${prefix}:m:${model}`;
+  const modelOf = (scope: string): string => scope.slice(scope.indexOf('|') + 1);
+  const settleKeys = (scope: string): [string, string, string, string] => [`${base(scope)}:w`, `${base(scope)}:t`, `${modelKey(modelOf(scope))}:brk`, `${modelKey(modelOf(scope))}:open`];
 
   return {
     async admit(reservationId, tokens, groups) {
@@ -68,14 +82,25 @@ export function createRedisLimiter(redis: Redis, prefix: string, windowMs = WIND
         for (const c of g.candidates) args.push(c.scope, c.rpm, c.tpm);
       }
       const res = await r.qfAdmit(...args);
-      if (res[0] === 1) return { admitted: true, group: res[1] - 1, candidate: res[2] - 1, nowMs: res[3] ?? Date.now() };
+      if (res[0] === 1) return { admitted: true, group: res[1] - 1, candidate: res[2] - 1, nowMs: res[3] ?? Date.now(), probe: res[4] === 1 };
       return { admitted: false, earliestFreeMs: res[1] < 0 ? null : res[1], nowMs: res[2] };
     },
-    async settle(scope, reservationId, tokens) {
-      await r.qfSettle(`${base(scope)}:w`, `${base(scope)}:t`, reservationId, 'settle', tokens, windowMs);
+    async settle(scope, reservationId, tokens, succeeded) {
+      await r.qfSettle(...settleKeys(scope), reservationId, 'settle', tokens, windowMs, succeeded ? '1' : '0');
     },
     async release(scope, reservationId) {
-      await r.qfSettle(`${base(scope)}:w`, `${base(scope)}:t`, reservationId, 'release', 0, windowMs);
+      await r.qfSettle(...settleKeys(scope), reservationId, 'release', 0, windowMs, '0');
+    },
+    async modelFailure(model, opts = {}) {
+      return (await r.qfBreakerFail(`${modelKey(model)}:brk`, `${modelKey(model)}:open`, opts.threshold ?? 3, opts.openMs ?? 300_000)) === 1;
+    },
+    async breaker(model) {
+      const [h, ttl] = await Promise.all([redis.hgetall(`${modelKey(model)}:brk`), redis.pttl(`${modelKey(model)}:open`)]);
+      const state = h.state === 'open' || h.state === 'half_open' ? h.state : 'closed';
+      return { state, fails: Number(h.fails ?? 0), openMs: ttl > 0 ? ttl : null };
+    },
+    async blockGlobal(ttlMs, reason) {
+      return (await r.qfBlock(`${prefix}:global:open`, Math.ceil(ttlMs), reason)) === 1;
     },
     async block(scope, kind, ttlMs, reason) {
       return (await r.qfBlock(`${base(scope)}:${kind}`, Math.ceil(ttlMs), reason)) === 1;
