@@ -1,0 +1,95 @@
+import { GoogleGenAI } from '@google/genai';
+import { classifyResponse } from '../../core/classify.js';
+import type { FailureOutcome, Outcome } from '../../core/outcome.js';
+import type { GenerationRequest } from '../../core/request.js';
+import { LruMap } from './lru.js';
+import { outcomeOfError } from './map-error.js';
+import { toSdkParams } from './to-sdk.js';
+
+export interface GeminiCallResult {
+  outcome: Outcome;
+  latencyMs: number;
+}
+
+/** Gemini client port: one SDK client per key, reused; the SDK's own retries off. Never throws: failures are outcomes. */
+export interface GeminiPort {
+  generate(call: { keyId: string; model: string; request: GenerationRequest; signal?: AbortSignal }): Promise<GeminiCallResult>;
+  /** models.get — spends no generation quota; used by health checks */
+  probe(call: { keyId: string; model: string }): Promise<GeminiCallResult>;
+  /** drop a cached client (secret changed / key removed) */
+  forget(keyId: string): void;
+}
+
+export interface GeminiPoolOptions {
+  baseUrl: string;
+  /** per call; the SDK aborts the request after this long */
+  timeoutMs: number;
+  /** the decrypted secret of a key id, undefined when unknown */
+  secretOf: (keyId: string) => string | undefined;
+  /** bound on cached clients (R18); default 10000 */
+  maxClients?: number;
+  now?: () => number;
+}
+
+interface Cached {
+  secret: string;
+  client: GoogleGenAI;
+}
+
+const PROBE_SUCCESS: Outcome = { kind: 'success', text: '', usage: { promptTokens: 0, candidatesTokens: 0, totalTokens: 0 }, finishReason: null };
+
+const noSecret = (keyId: string): FailureOutcome => ({
+  kind: 'failure',
+  failure: 'key_invalid',
+  status: null,
+  message: `no secret for key ${keyId}`,
+  retryAfterMs: null,
+  violation: null,
+});
+
+export function createGeminiPool(opts: GeminiPoolOptions): GeminiPort {
+  const clients = new LruMap<string, Cached>(opts.maxClients ?? 10_000);
+  const now = opts.now ?? Date.now;
+
+  const clientFor = (keyId: string): GoogleGenAI | null => {
+    const secret = opts.secretOf(keyId);
+    if (!secret) return null;
+    const cached = clients.get(keyId);
+    // A rotated secret replaces the client even when nobody called forget().
+    if (cached?.secret === secret) return cached.client;
+    const client = new GoogleGenAI({
+      apiKey: secret,
+      // Explicit, so GOOGLE_GENAI_USE_VERTEXAI in the environment cannot reroute calls.
+      vertexai: false,
+      // attempts 1: retrying is the queue's decision (backoff by failure class), never the SDK's.
+      httpOptions: { baseUrl: opts.baseUrl, timeout: opts.timeoutMs, retryOptions: { attempts: 1 } },
+    });
+    clients.set(keyId, { secret, client });
+    return client;
+  };
+
+  const timed = async (keyId: string, call: (client: GoogleGenAI) => Promise<Outcome>): Promise<GeminiCallResult> => {
+    const started = now();
+    let outcome: Outcome;
+    try {
+      const client = clientFor(keyId);
+      outcome = client ? await call(client) : noSecret(keyId);
+    } catch (err) {
+      outcome = outcomeOfError(err);
+    }
+    return { outcome, latencyMs: Math.max(0, now() - started) };
+  };
+
+  return {
+    generate: ({ keyId, model, request, signal }) =>
+      timed(keyId, async (client) => classifyResponse(await client.models.generateContent(toSdkParams(model, request, signal)))),
+    probe: ({ keyId, model }) =>
+      timed(keyId, async (client) => {
+        await client.models.get({ model });
+        return PROBE_SUCCESS;
+      }),
+    forget: (keyId) => {
+      clients.delete(keyId);
+    },
+  };
+}

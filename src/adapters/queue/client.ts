@@ -1,0 +1,134 @@
+import { createHash } from 'node:crypto';
+import { Queue, QueueEvents, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { parseGenerationRequest, type GenerationRequest } from '../../core/request.js';
+import type { FailureReason } from '../../core/types.js';
+import { QuotaflowError } from '../../errors.js';
+import { connectRedis } from '../redis/connection.js';
+import {
+  GENERATION_JOB,
+  GENERATION_QUEUE,
+  decodeFailure,
+  type AttemptRecord,
+  type GenerationJobData,
+  type GenerationResult,
+} from './job-contract.js';
+
+export interface ClientOptions {
+  redisUrl?: string;
+  /** queue / key prefix shared with the workers (QUOTAFLOW_PREFIX) */
+  prefix?: string;
+  /** an ioredis connection to use instead of redisUrl (not closed by close()) */
+  connection?: Redis;
+}
+
+/** Thrown by generate() when the job ended failed; `reason` is machine-readable. */
+export class GenerationFailedError extends QuotaflowError {
+  constructor(
+    readonly jobId: string,
+    readonly reason: FailureReason,
+    message: string,
+    readonly attempts: AttemptRecord[],
+  ) {
+    super(reason, `generation ${jobId} failed (${reason}): ${message}`);
+  }
+}
+
+export class GenerationTimeoutError extends QuotaflowError {
+  constructor(readonly jobId: string, timeoutMs: number) {
+    super('wait_timeout', `generation ${jobId} did not finish within ${timeoutMs} ms (it is still queued or running)`);
+  }
+}
+
+export type JobStatus =
+  | { jobId: string; state: 'completed'; result: GenerationResult }
+  | { jobId: string; state: 'failed'; reason: FailureReason; message: string; attempts: AttemptRecord[] }
+  | { jobId: string; state: 'waiting' | 'active' | 'delayed' | 'unknown'; attempts: AttemptRecord[] };
+
+export interface QuotaflowClient {
+  /** Validates and enqueues; with messageId set, enqueuing the same message twice yields one job. */
+  enqueue(request: GenerationRequest): Promise<{ jobId: string }>;
+  /** Enqueues and waits for the answer; throws GenerationFailedError with the reason. */
+  generate(request: GenerationRequest, options?: { timeoutMs?: number }): Promise<GenerationResult>;
+  /** Waits for an enqueued job to finish. */
+  wait(jobId: string, options?: { timeoutMs?: number }): Promise<GenerationResult>;
+  status(jobId: string): Promise<JobStatus | null>;
+  close(): Promise<void>;
+}
+
+/** Job id for a (tenant, message): stable, so re-sends are deduplicated. */
+export function messageJobId(tenantId: string, messageId: string): string {
+  return `m-${createHash('sha256').update(`${tenantId}\u0000${messageId}`).digest('hex').slice(0, 40)}`;
+}
+
+export function createClient(options: ClientOptions = {}): QuotaflowClient {
+  const prefix = options.prefix ?? 'quotaflow';
+  const url = options.redisUrl ?? 'redis://127.0.0.1:6379';
+  const connection = options.connection ?? connectRedis(url);
+  const queue = new Queue<GenerationJobData, GenerationResult>(GENERATION_QUEUE, { connection, prefix });
+  let events: QueueEvents | undefined;
+  const queueEvents = async (): Promise<QueueEvents> => {
+    if (!events) {
+      events = new QueueEvents(GENERATION_QUEUE, { connection: connectRedis(url), prefix });
+      await events.waitUntilReady();
+    }
+    return events;
+  };
+
+  const toFailure = (job: Job<GenerationJobData, GenerationResult>): GenerationFailedError => {
+    const f = decodeFailure(job.failedReason);
+    return new GenerationFailedError(job.id ?? '', f.reason, f.message, job.data.state?.attempts ?? []);
+  };
+
+  const wait = async (jobId: string, opts: { timeoutMs?: number } = {}): Promise<GenerationResult> => {
+    const timeoutMs = opts.timeoutMs ?? 300_000;
+    const qe = await queueEvents();
+    const job = await queue.getJob(jobId);
+    if (!job) throw new QuotaflowError('not_found', `no generation ${jobId}`);
+    try {
+      return await job.waitUntilFinished(qe, timeoutMs);
+    } catch (err) {
+      const fresh = await queue.getJob(jobId);
+      if (fresh && (await fresh.isFailed())) throw toFailure(fresh);
+      if (fresh && (await fresh.isCompleted())) return fresh.returnvalue;
+      if (err instanceof Error && /timed out/i.test(err.message)) throw new GenerationTimeoutError(jobId, timeoutMs);
+      throw err;
+    }
+  };
+
+  return {
+    async enqueue(request) {
+      const req = parseGenerationRequest(request);
+      const data: GenerationJobData = { request: req, enqueuedAt: Date.now() };
+      const job = await queue.add(GENERATION_JOB, data, {
+        ...(req.messageId ? { jobId: messageJobId(req.tenantId, req.messageId) } : {}),
+        ...(req.priority ? { priority: req.priority } : {}),
+        attempts: 3,
+        backoff: { type: 'fixed', delay: 1_000 },
+        removeOnComplete: { age: 24 * 3600, count: 100_000 },
+        removeOnFail: { age: 7 * 24 * 3600, count: 100_000 },
+      });
+      return { jobId: job.id ?? '' };
+    },
+    async generate(request, opts = {}) {
+      const { jobId } = await this.enqueue(request);
+      return wait(jobId, opts);
+    },
+    wait,
+    async status(jobId) {
+      const job = await queue.getJob(jobId);
+      if (!job) return null;
+      const state = await job.getState();
+      const attempts = job.data.state?.attempts ?? [];
+      if (state === 'completed') return { jobId, state, result: job.returnvalue };
+      if (state === 'failed') return { jobId, state, ...decodeFailure(job.failedReason), attempts };
+      const s = state === 'waiting' || state === 'active' || state === 'delayed' ? state : state === 'prioritized' || state === 'waiting-children' ? 'waiting' : 'unknown';
+      return { jobId, state: s, attempts };
+    },
+    async close() {
+      await events?.close();
+      await queue.close();
+      if (!options.connection) await connection.quit().catch(() => undefined);
+    },
+  };
+}

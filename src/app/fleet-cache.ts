@@ -1,0 +1,73 @@
+import { buildFleetIndex, type FleetIndex } from '../core/fleet-index.js';
+import type { Fleet } from '../core/types.js';
+import type { Logger } from '../logger.js';
+
+export interface FleetSource {
+  load(): Promise<Fleet>;
+  loadSecrets(): Promise<Map<string, string>>;
+  /** cheap: the version everyone agrees on (a Redis key), or null when unknown */
+  announcedVersion(): Promise<string | null>;
+  /** the authoritative version (Postgres) */
+  storedVersion(): Promise<string>;
+}
+
+export interface FleetCache {
+  current(): FleetIndex;
+  secretOf(keyId: string): string | undefined;
+  /** reloads now if the fleet changed; true when it reloaded */
+  refresh(force?: boolean): Promise<boolean>;
+  stop(): void;
+}
+
+/**
+ * Workers hold the fleet in memory and never query configuration per lease.
+ * A change made by `apply` (or by blame) bumps the version; each worker polls
+ * the announced version every `pollMs` and the stored one every
+ * `verifyEveryMs`, in case an announcement was lost with a Redis restart.
+ */
+export async function createFleetCache(
+  source: FleetSource,
+  opts: { pollMs?: number; verifyEveryMs?: number; logger: Logger; onReload?: (fleet: Fleet) => void },
+): Promise<FleetCache> {
+  let index = buildFleetIndex(await source.load());
+  let secrets = await source.loadSecrets();
+  let lastVerify = Date.now();
+  let busy = false;
+
+  const reload = async (): Promise<void> => {
+    const [fleet, sec] = await Promise.all([source.load(), source.loadSecrets()]);
+    index = buildFleetIndex(fleet);
+    secrets = sec;
+    opts.logger.info({ version: fleet.version, keys: fleet.keys.length }, 'fleet reloaded');
+    opts.onReload?.(fleet);
+  };
+
+  const refresh = async (force = false): Promise<boolean> => {
+    if (busy) return false;
+    busy = true;
+    try {
+      let version = await source.announcedVersion();
+      if (version === null || Date.now() - lastVerify > (opts.verifyEveryMs ?? 10_000)) {
+        version = await source.storedVersion();
+        lastVerify = Date.now();
+      }
+      if (!force && version === index.fleet.version) return false;
+      await reload();
+      return true;
+    } finally {
+      busy = false;
+    }
+  };
+
+  const timer = setInterval(() => {
+    refresh().catch((err: unknown) => opts.logger.warn({ err }, 'fleet refresh failed; keeping the last fleet'));
+  }, opts.pollMs ?? 500);
+  timer.unref();
+
+  return {
+    current: () => index,
+    secretOf: (keyId) => secrets.get(keyId),
+    refresh,
+    stop: () => clearInterval(timer),
+  };
+}

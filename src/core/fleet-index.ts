@@ -1,0 +1,74 @@
+import { resolveLimits } from './catalog.js';
+import type { ApiKey, Fleet, Limits, Project, ResolvedLimits, Tenant } from './types.js';
+
+/**
+ * A fleet prepared for leasing: lookups by tenant and scope, limits resolved
+ * once per (project, model). Built when the fleet changes, never per lease.
+ */
+export interface FleetIndex {
+  fleet: Fleet;
+  tenant(id: string): Tenant | undefined;
+  project(id: string): Project | undefined;
+  key(id: string): ApiKey | undefined;
+  /** the tenant's own keys, enabled or not, best priority first */
+  ownKeys(tenantId: string): readonly ApiKey[];
+  /** central keys, best priority first */
+  centralKeys(): readonly ApiKey[];
+  limits(projectId: string, model: string): ResolvedLimits;
+  isUnsupported(projectId: string, model: string): boolean;
+  isKnownModel(model: string): boolean;
+}
+
+export function scopeOf(projectId: string, model: string): string {
+  return `${projectId}|${model}`;
+}
+
+export function buildFleetIndex(fleet: Fleet): FleetIndex {
+  const tenants = new Map(fleet.tenants.map((t) => [t.id, t]));
+  const projects = new Map(fleet.projects.map((p) => [p.id, p]));
+  const keys = new Map(fleet.keys.map((k) => [k.id, k]));
+  const byPriority = (a: ApiKey, b: ApiKey): number => a.priority - b.priority || a.id.localeCompare(b.id);
+  const own = new Map<string, ApiKey[]>();
+  const central: ApiKey[] = [];
+  for (const k of fleet.keys) {
+    if (k.tenantId === null) central.push(k);
+    else own.set(k.tenantId, [...(own.get(k.tenantId) ?? []), k]);
+  }
+  central.sort(byPriority);
+  for (const list of own.values()) list.sort(byPriority);
+
+  const learned = new Map<string, Partial<Limits>>();
+  for (const l of fleet.learned) {
+    const s = scopeOf(l.projectId, l.model);
+    learned.set(s, { ...learned.get(s), [l.dimension]: l.value });
+  }
+  const unsupported = new Set(fleet.unsupported.map((u) => scopeOf(u.projectId, u.model)));
+  const models = new Set(fleet.models);
+  const resolved = new Map<string, ResolvedLimits>();
+
+  return {
+    fleet,
+    tenant: (id) => tenants.get(id),
+    project: (id) => projects.get(id),
+    key: (id) => keys.get(id),
+    ownKeys: (tenantId) => own.get(tenantId) ?? [],
+    centralKeys: () => central,
+    limits(projectId, model) {
+      const s = scopeOf(projectId, model);
+      let r = resolved.get(s);
+      if (!r) {
+        const p = projects.get(projectId);
+        r = resolveLimits({
+          tier: p?.tier ?? 'free',
+          model,
+          ...(p?.limits[model] ? { configured: p.limits[model] } : {}),
+          ...(learned.has(s) ? { learned: learned.get(s) } : {}),
+        });
+        resolved.set(s, r);
+      }
+      return r;
+    },
+    isUnsupported: (projectId, model) => unsupported.has(scopeOf(projectId, model)),
+    isKnownModel: (model) => models.has(model),
+  };
+}
