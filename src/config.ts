@@ -23,6 +23,9 @@ const schema = z.object({
   QUOTAFLOW_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   QUOTAFLOW_ALERT_WEBHOOK_URL: z.string().url().optional(),
   QUOTAFLOW_ALERT_WEBHOOK_SECRET: z.string().min(1).optional(),
+  QUOTAFLOW_DAY_LENGTH_MS: z.coerce.number().int().min(1000).optional(),
+  QUOTAFLOW_BREAKER_THRESHOLD: z.coerce.number().int().min(1).default(3),
+  QUOTAFLOW_BREAKER_OPEN_MS: z.coerce.number().int().min(100).default(300_000),
   GEMINI_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
   LOG_LEVEL: logLevel.default('info'),
 });
@@ -40,6 +43,10 @@ export type Config = Readonly<{
   alertWebhookUrl: string | undefined;
   alertWebhookSecret: string | undefined;
   geminiTimeoutMs: number;
+  /** consecutive 5xx that open a model's breaker, and how long it stays open */
+  breaker: Readonly<{ threshold: number; openMs: number }>;
+  /** a simulated day of this length instead of the Pacific day (tests, benchmarks) */
+  dayLengthMs: number | undefined;
   logLevel: z.infer<typeof logLevel>;
 }>;
 
@@ -66,6 +73,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     alertWebhookUrl: e.QUOTAFLOW_ALERT_WEBHOOK_URL,
     alertWebhookSecret: e.QUOTAFLOW_ALERT_WEBHOOK_SECRET,
     geminiTimeoutMs: e.GEMINI_TIMEOUT_MS,
+    dayLengthMs: e.QUOTAFLOW_DAY_LENGTH_MS,
+    breaker: Object.freeze({ threshold: e.QUOTAFLOW_BREAKER_THRESHOLD, openMs: e.QUOTAFLOW_BREAKER_OPEN_MS }),
     logLevel: e.LOG_LEVEL,
   });
 }

@@ -220,3 +220,18 @@ end
 redis.call('HSET', KEYS[1], 'state', 'closed')
 return 0
 `;
+
+/**
+ * Notes one failure in a sliding window and returns how many distinct
+ * members the window holds (members are project ids to detect storms across
+ * projects, or unique ids to count repeats).
+ * KEYS: window zset. ARGV: member, windowMs.
+ */
+export const NOTE_LUA = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return redis.call('ZCARD', KEYS[1])
+`;

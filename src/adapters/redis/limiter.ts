@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { ADMIT_LUA, BLOCK_LUA, BREAKER_FAIL_LUA, SETTLE_LUA } from './admission-script.js';
+import { ADMIT_LUA, BLOCK_LUA, BREAKER_FAIL_LUA, NOTE_LUA, SETTLE_LUA } from './admission-script.js';
 
 export const WINDOW_MS = 60_000;
 
@@ -40,6 +40,8 @@ export interface Limiter {
   /** Counts a 5xx against the model's breaker; true when this opened it. */
   modelFailure(model: string, opts?: { threshold?: number; openMs?: number }): Promise<boolean>;
   breaker(model: string): Promise<{ state: 'closed' | 'open' | 'half_open'; fails: number; openMs: number | null }>;
+  /** Notes a failure under `topic`; returns the distinct members seen within windowMs (this one included). */
+  note(topic: string, member: string, windowMs: number): Promise<number>;
   /** Blocks every scope for ttlMs (correlated failures: back off globally). */
   blockGlobal(ttlMs: number, reason: string): Promise<boolean>;
   /** Drops a reservation whose call was never made. */
@@ -58,6 +60,7 @@ type Scripted = Redis & {
   qfAdmit(...args: Array<string | number>): Promise<[number, number, number, number?, number?]>;
   qfSettle(w: string, h: string, brk: string, open: string, resId: string, mode: string, tokens: number, windowMs: number, ok: string): Promise<number>;
   qfBreakerFail(brk: string, open: string, threshold: number, openMs: number): Promise<number>;
+  qfNote(key: string, member: string, windowMs: number): Promise<number>;
   qfBlock(key: string, ttl: number, reason: string): Promise<number>;
 };
 
@@ -67,6 +70,7 @@ export function createRedisLimiter(redis: Redis, prefix: string, windowMs = WIND
     redis.defineCommand('qfAdmit', { numberOfKeys: 0, lua: ADMIT_LUA });
     redis.defineCommand('qfSettle', { numberOfKeys: 4, lua: SETTLE_LUA });
     redis.defineCommand('qfBreakerFail', { numberOfKeys: 2, lua: BREAKER_FAIL_LUA });
+    redis.defineCommand('qfNote', { numberOfKeys: 1, lua: NOTE_LUA });
     redis.defineCommand('qfBlock', { numberOfKeys: 1, lua: BLOCK_LUA });
   }
   const base = (scope: string): string => `${prefix}:s:${scope}`;
@@ -98,6 +102,9 @@ export function createRedisLimiter(redis: Redis, prefix: string, windowMs = WIND
       const [h, ttl] = await Promise.all([redis.hgetall(`${modelKey(model)}:brk`), redis.pttl(`${modelKey(model)}:open`)]);
       const state = h.state === 'open' || h.state === 'half_open' ? h.state : 'closed';
       return { state, fails: Number(h.fails ?? 0), openMs: ttl > 0 ? ttl : null };
+    },
+    async note(topic, member, windowMs) {
+      return r.qfNote(`${prefix}:note:${topic}`, member, windowMs);
     },
     async blockGlobal(ttlMs, reason) {
       return (await r.qfBlock(`${prefix}:global:open`, Math.ceil(ttlMs), reason)) === 1;
