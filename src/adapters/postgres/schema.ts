@@ -1,0 +1,129 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigserial,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+/**
+ * The durable state of quotaflow. Limits, ledger and exclusions are keyed by
+ * project id without foreign keys on purpose: pruning a project from the
+ * fleet must not erase what was learned or spent for it.
+ */
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
+
+/** Singleton values: the default model chain ('models') and the fleet version ('fleet_version'). */
+export const settings = pgTable('settings', {
+  key: text('key').primaryKey(),
+  value: jsonb('value').notNull(),
+});
+
+export const tenants = pgTable(
+  'tenants',
+  {
+    id: text('id').primaryKey(),
+    keyMode: text('key_mode').notNull(),
+    models: jsonb('models').$type<string[]>(),
+    tokenHash: text('token_hash'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  // A token must identify one tenant; NULLs (no token) do not collide.
+  (t) => [uniqueIndex('tenants_token_hash_idx').on(t.tokenHash)],
+);
+
+export const projects = pgTable('projects', {
+  id: text('id').primaryKey(),
+  tier: text('tier').notNull(),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+export const apiKeys = pgTable('api_keys', {
+  id: text('id').primaryKey(),
+  tenantId: text('tenant_id').references(() => tenants.id),
+  projectId: text('project_id')
+    .notNull()
+    .references(() => projects.id),
+  secretEnc: text('secret_enc').notNull(),
+  fingerprint: text('fingerprint').notNull(),
+  priority: integer('priority').notNull(),
+  enabled: boolean('enabled').notNull().default(true),
+  disabledReason: text('disabled_reason'),
+  /** 'fleet' | 'system' | 'admin': decides whether a re-apply may re-enable the key */
+  disabledBy: text('disabled_by').$type<DisabledBy>(),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+export type DisabledBy = 'fleet' | 'system' | 'admin';
+
+export const modelLimits = pgTable(
+  'model_limits',
+  {
+    projectId: text('project_id').notNull(),
+    model: text('model').notNull(),
+    dimension: text('dimension').$type<'rpm' | 'tpm' | 'rpd'>().notNull(),
+    source: text('source').$type<'configured' | 'learned'>().notNull(),
+    value: integer('value').notNull(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.model, t.dimension, t.source] })],
+);
+
+export const rpdLedger = pgTable(
+  'rpd_ledger',
+  {
+    projectId: text('project_id').notNull(),
+    model: text('model').notNull(),
+    /** the quota day (Pacific date or simulated day id) */
+    day: text('day').notNull(),
+    used: integer('used').notNull(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.model, t.day] })],
+);
+
+export const scopeExclusions = pgTable(
+  'scope_exclusions',
+  {
+    projectId: text('project_id').notNull(),
+    model: text('model').notNull(),
+    /** 'rate_day' | 'model_not_found' | ... */
+    reason: text('reason').notNull(),
+    /** null = forever */
+    until: timestamp('until', { withTimezone: true }),
+    detail: text('detail').notNull().default(''),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.model, t.reason] })],
+);
+
+export const usageEvents = pgTable(
+  'usage_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    at: timestamp('at', { withTimezone: true }).notNull().default(sql`now()`),
+    jobId: text('job_id').notNull(),
+    tenantId: text('tenant_id').notNull(),
+    keyId: text('key_id').notNull(),
+    projectId: text('project_id').notNull(),
+    model: text('model').notNull(),
+    outcome: text('outcome').notNull(),
+    status: integer('status'),
+    promptTokens: integer('prompt_tokens').notNull().default(0),
+    candidatesTokens: integer('candidates_tokens').notNull().default(0),
+    totalTokens: integer('total_tokens').notNull().default(0),
+    latencyMs: integer('latency_ms').notNull().default(0),
+    central: boolean('central').notNull().default(false),
+  },
+  (t) => [index('usage_events_at_idx').on(t.at), index('usage_events_scope_at_idx').on(t.projectId, t.model, t.at)],
+);
