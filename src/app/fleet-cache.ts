@@ -9,6 +9,8 @@ export interface FleetSource {
   announcedVersion(): Promise<string | null>;
   /** the authoritative version (Postgres) */
   storedVersion(): Promise<string>;
+  /** calls back when a change is announced; returns a function that unsubscribes */
+  subscribe?(onChange: () => void): Promise<() => Promise<void>>;
 }
 
 export interface FleetCache {
@@ -16,14 +18,15 @@ export interface FleetCache {
   secretOf(keyId: string): string | undefined;
   /** reloads now if the fleet changed; true when it reloaded */
   refresh(force?: boolean): Promise<boolean>;
-  stop(): void;
+  stop(): Promise<void>;
 }
 
 /**
  * Workers hold the fleet in memory and never query configuration per lease.
- * A change made by `apply` (or by blame) bumps the version; each worker polls
- * the announced version every `pollMs` and the stored one every
- * `verifyEveryMs`, in case an announcement was lost with a Redis restart.
+ * A change made by `apply` (or by blame) bumps the version and is announced
+ * on a channel every worker listens to; each worker also polls the announced
+ * version every `pollMs` and the stored one every `verifyEveryMs`, in case an
+ * announcement was lost with a Redis restart.
  */
 export async function createFleetCache(
   source: FleetSource,
@@ -59,15 +62,20 @@ export async function createFleetCache(
     }
   };
 
-  const timer = setInterval(() => {
+  const tick = (): void => {
     refresh().catch((err: unknown) => opts.logger.warn({ err }, 'fleet refresh failed; keeping the last fleet'));
-  }, opts.pollMs ?? 500);
+  };
+  const timer = setInterval(tick, opts.pollMs ?? 500);
   timer.unref();
+  const unsubscribe = source.subscribe ? await source.subscribe(tick) : async () => undefined;
 
   return {
     current: () => index,
     secretOf: (keyId) => secrets.get(keyId),
     refresh,
-    stop: () => clearInterval(timer),
+    async stop() {
+      clearInterval(timer);
+      await unsubscribe();
+    },
   };
 }

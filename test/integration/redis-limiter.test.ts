@@ -84,6 +84,22 @@ describe('redis limiter (sliding window admission)', () => {
     for (const c of [0, 1, 2]) expect(picks.filter((p) => p === c)).toHaveLength(3);
   });
 
+  it('keys sharing a scope take turns, independently of the rotation between scopes', async () => {
+    const shared = scope('shared');
+    const other = scope('alone');
+    const g = [group(`mix-${n}`, [other, 100, 100_000], [shared, 100, 100_000], [shared, 100, 100_000])];
+    const picks: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      const r = await limiter.admit(`mix${i}`, 1, g);
+      if (r.admitted) picks.push(r.candidate);
+    }
+    const count = (c: number): number => picks.filter((p) => p === c).length;
+    // the two scopes split the load evenly, and the two keys of the shared scope split its half
+    expect(count(0)).toBe(20);
+    expect(count(1)).toBe(10);
+    expect(count(2)).toBe(10);
+  });
+
   it('is exact under concurrency: 200 racing admissions on rpm 37 admit 37', async () => {
     const s = scope('race');
     const conns = Array.from({ length: 10 }, () => new Redis(TEST_REDIS_URL));

@@ -66,12 +66,18 @@ export function createClient(options: ClientOptions = {}): QuotaflowClient {
   const url = options.redisUrl ?? 'redis://127.0.0.1:6379';
   const connection = options.connection ?? connectRedis(url);
   const queue = new Queue<GenerationJobData, GenerationResult>(GENERATION_QUEUE, { connection, prefix });
-  let events: QueueEvents | undefined;
-  const queueEvents = async (): Promise<QueueEvents> => {
-    if (!events) {
-      events = new QueueEvents(GENERATION_QUEUE, { connection: connectRedis(url), prefix });
-      await events.waitUntilReady();
-    }
+  queue.setMaxListeners(0);
+  let events: Promise<QueueEvents> | undefined;
+  const queueEvents = (): Promise<QueueEvents> => {
+    // one reader for all waiters, starting a little in the past: a job that
+    // finishes between a waiter's state check and the reader's first XREAD
+    // is still seen (starting at '$' would miss it)
+    events ??= (async () => {
+      const qe = new QueueEvents(GENERATION_QUEUE, { connection: connectRedis(url), prefix, lastEventId: `${Date.now() - 10_000}-0` });
+      qe.setMaxListeners(0);
+      await qe.waitUntilReady();
+      return qe;
+    })();
     return events;
   };
 
@@ -126,7 +132,7 @@ export function createClient(options: ClientOptions = {}): QuotaflowClient {
       return { jobId, state: s, attempts };
     },
     async close() {
-      await events?.close();
+      if (events) await (await events).close();
       await queue.close();
       if (!options.connection) await connection.quit().catch(() => undefined);
     },

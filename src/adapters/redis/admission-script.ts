@@ -99,27 +99,40 @@ for g = 1, ngroups do
   local groupId = ARGV[i]
   local n = tonumber(ARGV[i + 1])
   i = i + 2
-  local best, ties = nil, {}
+  local best, ties, seen, members = nil, {}, {}, {}
   for c = 1, n do
     local scope, rpm, tpm = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
     i = i + 3
     local freeAt, util = evaluate(scope, rpm, tpm)
     if freeAt ~= NEVER and freeAt <= now then
+      members[scope] = members[scope] or {}
+      table.insert(members[scope], c)
       if best == nil or util < best - 1e-9 then
-        best, ties = util, { { c, scope } }
-      elseif util <= best + 1e-9 then
-        ties[#ties + 1] = { c, scope }
+        best, ties, seen = util, { scope }, { [scope] = true }
+      elseif util <= best + 1e-9 and not seen[scope] then
+        ties[#ties + 1] = scope
+        seen[scope] = true
       end
     elseif freeAt ~= NEVER and (earliest == NEVER or freeAt < earliest) then
       earliest = freeAt
     end
   end
   if best ~= nil then
-    local pick = ties[1]
+    -- least utilised scope, round robin among tied scopes; then round robin
+    -- among the keys sharing that scope, so no key is drained while others idle
+    local scope = ties[1]
     if #ties > 1 then
       local rr = redis.call('INCR', prefix .. ':rr:' .. groupId)
       redis.call('PEXPIRE', prefix .. ':rr:' .. groupId, 86400000)
-      pick = ties[(rr % #ties) + 1]
+      scope = ties[(rr % #ties) + 1]
+    end
+    local keys = members[scope]
+    local pick = { keys[1], scope }
+    if #keys > 1 then
+      local rk = prefix .. ':rr:' .. groupId .. ':' .. scope
+      local rr = redis.call('INCR', rk)
+      redis.call('PEXPIRE', rk, 86400000)
+      pick[1] = keys[(rr % #keys) + 1]
     end
     local base = prefix .. ':s:' .. pick[2]
     -- a breaker whose open period ended lets exactly one probe through, for all workers
