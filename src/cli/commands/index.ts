@@ -1,0 +1,15 @@
+import type { Command } from '../args.js';
+import { apply } from './apply.js';
+import { demo } from './demo.js';
+import { enqueue } from './enqueue.js';
+import { migrate } from './migrate.js';
+import { simulate } from './simulate.js';
+import { status } from './status.js';
+import { worker } from './worker.js';
+
+export const COMMANDS: Record<string, Command> = { apply, migrate, worker, enqueue, status, simulate, demo };
+
+export function usage(): string {
+  const rows = Object.values(COMMANDS).map((c) => `  ${c.usage}\n      ${c.summary}`);
+  return ['usage: quotaflow <command> [flags]', '', 'commands:', ...rows, '', 'configuration comes from the environment; see README "Configuration".'].join('\n');
+}

@@ -1,0 +1,96 @@
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { createGeminiPool } from '../src/adapters/gemini/index.js';
+import { GENERATION_QUEUE, encodeFailure, type GenerationJobData, type GenerationResult } from '../src/adapters/queue/job-contract.js';
+import { connectRedis } from '../src/adapters/redis/connection.js';
+import { createBlamer } from '../src/app/blame.js';
+import { createFleetCache } from '../src/app/fleet-cache.js';
+import { createLeaser } from '../src/app/leaser.js';
+import { processJob } from '../src/app/process-job.js';
+import { createUsageBuffer } from '../src/app/usage-buffer.js';
+import { DependencyError, errorMessage } from '../src/errors.js';
+import type { System } from '../src/system.js';
+
+export interface GenerationWorker {
+  worker: Worker<GenerationJobData, GenerationResult>;
+  /** stops taking jobs, lets running ones finish for up to graceMs, then hands the rest back */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** How long a job waits when Redis or Postgres fails mid-lease before trying again. */
+const DEPENDENCY_RETRY_MS = 1_000;
+
+/** Wiring and shutdown only: the logic lives in src/app/process-job.ts. */
+export async function startGenerationWorker(sys: System, opts: { concurrency?: number } = {}): Promise<GenerationWorker> {
+  const { config, logger } = sys;
+  await sys.restoreBlocks();
+  const fleet = await createFleetCache(sys.fleetSource, { logger });
+  const gemini = createGeminiPool({ baseUrl: config.geminiBaseUrl, timeoutMs: config.geminiTimeoutMs, secretOf: fleet.secretOf });
+  const usage = createUsageBuffer((events) => sys.writeUsage(events), { logger });
+  const leaser = createLeaser({ limiter: sys.limiter, ledger: sys.ledger, day: sys.day });
+  const blame = createBlamer({
+    limiter: sys.limiter,
+    records: sys.records,
+    alerts: { send: (e) => logger.warn({ alert: e.kind, subject: e.subject }, e.detail) },
+    day: sys.day,
+    clock: Date.now,
+    logger,
+    // this worker sees its own finding at once; the others through the announcement
+    announce: async () => {
+      await sys.announce();
+      await fleet.refresh(true);
+    },
+    breaker: config.breaker,
+  });
+
+  const processor = async (job: Job<GenerationJobData, GenerationResult>, token?: string): Promise<GenerationResult> => {
+    const jobId = job.id ?? '';
+    const saveState = async (state: NonNullable<GenerationJobData['state']>): Promise<void> => {
+      await job.updateData({ ...job.data, state });
+    };
+    let decision;
+    try {
+      decision = await processJob(jobId, job.data, { fleet: fleet.current, leaser, upstream: gemini, usage, blame, saveState, clock: Date.now, random: Math.random, logger });
+    } catch (err) {
+      // Postgres or Redis trouble: the job waits and tries again instead of spending attempts
+      logger.warn({ jobId, err: errorMessage(err) }, 'dependency failed during lease; job will retry');
+      await job.moveToDelayed(Date.now() + DEPENDENCY_RETRY_MS, token);
+      throw new DelayedError();
+    }
+    switch (decision.kind) {
+      case 'completed':
+        return decision.result;
+      case 'failed':
+        logger.info({ jobId, reason: decision.reason }, `job failed: ${decision.message}`);
+        throw new UnrecoverableError(encodeFailure(decision.reason, decision.message));
+      case 'delayed':
+        await job.moveToDelayed(decision.untilMs, token);
+        throw new DelayedError();
+    }
+  };
+
+  const worker = new Worker<GenerationJobData, GenerationResult>(GENERATION_QUEUE, processor, {
+    connection: connectRedis(config.redisUrl),
+    prefix: config.prefix,
+    concurrency: opts.concurrency ?? 16,
+    maxStalledCount: 10,
+  });
+  worker.on('error', (err) => logger.warn({ err: errorMessage(err) }, 'worker error'));
+  await worker.waitUntilReady().catch((err: unknown) => {
+    throw new DependencyError(`cannot reach Redis at the configured REDIS_URL: ${errorMessage(err)}`, { cause: err });
+  });
+  logger.info({ concurrency: opts.concurrency ?? 16, prefix: config.prefix }, 'generation worker started');
+
+  return {
+    worker,
+    async close(graceMs = 30_000) {
+      const closing = worker.close();
+      const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), graceMs).unref());
+      if ((await Promise.race([closing.then(() => 'closed' as const), timer])) === 'timeout') {
+        logger.warn({ graceMs }, 'jobs still running at shutdown: handing them back to the queue');
+        await worker.close(true);
+      }
+      await fleet.stop();
+      await usage.stop();
+    },
+  };
+}
