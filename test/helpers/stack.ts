@@ -1,0 +1,137 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { createClient, type QuotaflowClient } from '../../src/adapters/queue/client.js';
+import { startSimulator, type SimulatorConfig, type SimulatorHandle } from '../../src/simulator/index.js';
+import { createTestDatabase } from './postgres.js';
+import { TEST_REDIS_URL, dropPrefix, testPrefix } from './redis.js';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CLI = join(ROOT, 'src/cli/main.ts');
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  output(): string;
+  exited: Promise<number | null>;
+}
+
+export interface Stack {
+  sim: SimulatorHandle;
+  client: QuotaflowClient;
+  prefix: string;
+  env: Record<string, string>;
+  redis: Redis;
+  workers: WorkerProcess[];
+  /** runs `quotaflow <args>` to completion; returns exit code and output */
+  cli(args: string[], extraEnv?: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }>;
+  startWorker(args?: string[]): Promise<WorkerProcess>;
+  applyFleet(fleet: unknown, args?: string[]): Promise<void>;
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+/** Everything an end-to-end test needs: fresh database and prefix, the stand-in, real worker processes. */
+export async function startStack(opts: { name: string; sim: SimulatorConfig; env?: Record<string, string> }): Promise<Stack> {
+  const db = await createTestDatabase();
+  const prefix = testPrefix(opts.name);
+  const sim = await startSimulator(opts.sim, { port: 0 });
+  const dir = await mkdtemp(join(tmpdir(), 'qf-e2e-'));
+  const env: Record<string, string> = {
+    REDIS_URL: TEST_REDIS_URL,
+    DATABASE_URL: db.url,
+    GEMINI_BASE_URL: sim.url,
+    QUOTAFLOW_SECRET: randomBytes(32).toString('hex'),
+    QUOTAFLOW_PREFIX: prefix,
+    QUOTAFLOW_DATA_DIR: dir,
+    LOG_LEVEL: 'info',
+    ...opts.env,
+  };
+  const workers: WorkerProcess[] = [];
+  const allOutput: Array<() => string> = [];
+
+  const run = (args: string[], extraEnv: Record<string, string> = {}): ChildProcess =>
+    spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+
+  const collect = (child: ChildProcess): { out: () => string; stdout: () => string; stderr: () => string } => {
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const out = (): string => stdout + stderr;
+    allOutput.push(out);
+    return { out, stdout: () => stdout, stderr: () => stderr };
+  };
+
+  const stack: Stack = {
+    sim,
+    client: createClient({ redisUrl: TEST_REDIS_URL, prefix }),
+    prefix,
+    env,
+    redis: new Redis(TEST_REDIS_URL),
+    workers,
+    cli(args, extraEnv) {
+      const child = run(args, extraEnv);
+      const c = collect(child);
+      return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout: c.stdout(), stderr: c.stderr() })));
+    },
+    async startWorker(args = []) {
+      const child = run(['worker', ...args]);
+      const c = collect(child);
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      const w = { child, output: c.out, exited };
+      workers.push(w);
+      // ready when it says so (or dies trying)
+      for (let i = 0; i < 300 && !c.out().includes('generation worker started'); i++) {
+        if (child.exitCode !== null) throw new Error(`worker exited early:\n${c.out()}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      if (!c.out().includes('generation worker started')) throw new Error(`worker did not start:\n${c.out()}`);
+      return w;
+    },
+    async applyFleet(fleet, args = []) {
+      const file = join(dir, `fleet-${randomBytes(3).toString('hex')}.json`);
+      await writeFile(file, JSON.stringify(fleet));
+      const r = await stack.cli(['apply', '-f', file, ...args]);
+      if (r.code !== 0) throw new Error(`apply failed (${r.code}):\n${r.stdout}${r.stderr}`);
+    },
+    logs: () => allOutput.map((o) => o()).join('\n'),
+    async stop() {
+      // kept for diagnosis: every process's output of this run
+      await mkdir(join(ROOT, 'test-artifacts'), { recursive: true });
+      await writeFile(join(ROOT, 'test-artifacts', `${opts.name}.log`), stack.logs());
+      for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGTERM');
+      await Promise.all(workers.map((w) => w.exited));
+      await stack.client.close();
+      await sim.close();
+      await dropPrefix(prefix);
+      stack.redis.disconnect();
+      await db.drop();
+    },
+  };
+  return stack;
+}
+
+/** Every key and value under a prefix, as one string (to search for secrets). */
+export async function dumpRedis(redis: Redis, prefix: string): Promise<string> {
+  const parts: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    for (const k of keys) {
+      parts.push(k);
+      const type = await redis.type(k);
+      if (type === 'string') parts.push((await redis.get(k)) ?? '');
+      else if (type === 'hash') parts.push(JSON.stringify(await redis.hgetall(k)));
+      else if (type === 'list') parts.push(JSON.stringify(await redis.lrange(k, 0, -1)));
+      else if (type === 'set') parts.push(JSON.stringify(await redis.smembers(k)));
+      else if (type === 'zset') parts.push(JSON.stringify(await redis.zrange(k, 0, -1)));
+      else if (type === 'stream') parts.push(JSON.stringify(await redis.xrange(k, '-', '+')));
+    }
+  } while (cursor !== '0');
+  return parts.join('\n');
+}
