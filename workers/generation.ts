@@ -1,13 +1,14 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { createGeminiPool } from '../src/adapters/gemini/index.js';
 import { GENERATION_QUEUE, encodeFailure, type GenerationJobData, type GenerationResult } from '../src/adapters/queue/job-contract.js';
+import { parseJobData } from '../src/adapters/queue/job-data.js';
 import { connectRedis } from '../src/adapters/redis/connection.js';
 import { createBlamer } from '../src/app/blame.js';
 import { createFleetCache } from '../src/app/fleet-cache.js';
 import { createLeaser } from '../src/app/leaser.js';
 import { processJob } from '../src/app/process-job.js';
 import { createUsageBuffer } from '../src/app/usage-buffer.js';
-import { DependencyError, errorMessage } from '../src/errors.js';
+import { DependencyError, ValidationError, errorMessage } from '../src/errors.js';
 import type { System } from '../src/system.js';
 
 export interface GenerationWorker {
@@ -45,11 +46,19 @@ export async function startGenerationWorker(sys: System, opts: { concurrency?: n
   const processor = async (job: Job<GenerationJobData, GenerationResult>, token?: string): Promise<GenerationResult> => {
     const jobId = job.id ?? '';
     const saveState = async (state: NonNullable<GenerationJobData['state']>): Promise<void> => {
-      await job.updateData({ ...job.data, state });
+      await job.updateData({ ...data, state });
     };
+    let data: GenerationJobData;
+    try {
+      data = parseJobData(job.data);
+    } catch (err) {
+      const why = err instanceof ValidationError ? err.message : errorMessage(err);
+      logger.warn({ jobId }, `malformed job rejected: ${why.split('\n').join(' ')}`);
+      throw new UnrecoverableError(encodeFailure('invalid_request', why));
+    }
     let decision;
     try {
-      decision = await processJob(jobId, job.data, { fleet: fleet.current, leaser, upstream: gemini, usage, blame, saveState, clock: Date.now, random: Math.random, logger });
+      decision = await processJob(jobId, data, { fleet: fleet.current, leaser, upstream: gemini, usage, blame, saveState, clock: Date.now, random: Math.random, logger });
     } catch (err) {
       // Postgres or Redis trouble: the job waits and tries again instead of spending attempts
       logger.warn({ jobId, err: errorMessage(err) }, 'dependency failed during lease; job will retry');

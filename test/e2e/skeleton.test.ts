@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Queue } from 'bullmq';
 import { GenerationFailedError } from '../../src/adapters/queue/client.js';
+import { GENERATION_QUEUE } from '../../src/adapters/queue/job-contract.js';
+import { TEST_REDIS_URL } from '../helpers/redis.js';
 import { parseSimulatorConfig } from '../../src/simulator/index.js';
 import { dumpRedis, startStack, type Stack } from '../helpers/stack.js';
 
@@ -71,6 +74,25 @@ describe('walking skeleton: a message goes through queue, worker and Gemini', ()
     expect(err).toBeInstanceOf(GenerationFailedError);
     expect((err as GenerationFailedError).reason).toBe('invalid_request');
     expect((await stack.client.generate({ tenantId: 'acme', contents: 'still here?' }, { timeoutMs: 30_000 })).text).toContain('still here?');
+  });
+
+  it('a malformed job added straight to the queue fails with invalid_request; the worker keeps serving', async () => {
+    const q = new Queue(GENERATION_QUEUE, { connection: { url: TEST_REDIS_URL }, prefix: stack.prefix });
+    try {
+      const bad = await q.add('generate', { request: { tenantId: 42, contents: [] }, enqueuedAt: 'yesterday' });
+      let state = '';
+      for (let i = 0; i < 200 && state !== 'failed'; i++) {
+        state = await bad.getState();
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(state).toBe('failed');
+      const failed = await q.getJob(bad.id ?? '');
+      expect(failed?.failedReason).toMatch(/^invalid_request: invalid generation request/);
+      expect(failed?.attemptsMade).toBe(1);
+    } finally {
+      await q.close();
+    }
+    expect((await stack.client.generate({ tenantId: 'acme', contents: 'after the bad one' }, { timeoutMs: 30_000 })).text).toContain('after the bad one');
   });
 
   it('the CLI enqueues, waits and prints one JSON result per job', async () => {
