@@ -7,7 +7,7 @@ import { startStack, type Stack } from '../helpers/stack.js';
 
 // each scenario has its own tenant, projects and model, so breakers and cooldowns never overlap
 const L = { rpm: 100, tpm: 1_000_000, rpd: 1000 };
-const MODELS = ['a-model', 'b-model', 'c-top', 'c-next', 'd-model', 'e-model', 'f-model'];
+const MODELS = ['a-model', 'b-model', 'c-top', 'c-next', 'd-model', 'e-model', 'f-model', 'h-model'];
 const limits = (...models: string[]) => Object.fromEntries(models.map((m) => [m, L]));
 const cfg = matchedConfigs({
   models: MODELS,
@@ -21,6 +21,7 @@ const cfg = matchedConfigs({
     pd2: limits('d-model'),
     pe: limits('e-model'),
     ...Object.fromEntries([1, 2, 3, 4, 5, 6].map((i) => [`pf${i}`, limits('f-model')])),
+    ...Object.fromEntries([1, 2, 3, 4].map((i) => [`ph${i}`, limits('h-model')])),
   },
   tenants: [
     { id: 'ta', keyMode: 'own-only', models: ['a-model'] },
@@ -29,6 +30,7 @@ const cfg = matchedConfigs({
     { id: 'td', keyMode: 'own-only', models: ['d-model'] },
     { id: 'te', keyMode: 'own-only', models: ['e-model'] },
     { id: 'tf', keyMode: 'own-only', models: ['f-model'] },
+    { id: 'th', keyMode: 'own-only', models: ['h-model'] },
   ],
   keys: [
     { id: 'a1', tenant: 'ta', project: 'pa1', priority: 1 },
@@ -40,6 +42,7 @@ const cfg = matchedConfigs({
     { id: 'd2', tenant: 'td', project: 'pd2', priority: 2 },
     { id: 'e1', tenant: 'te', project: 'pe' },
     ...[1, 2, 3, 4, 5, 6].map((i) => ({ id: `f${i}`, tenant: 'tf', project: `pf${i}` })),
+    ...[1, 2, 3, 4].map((i) => ({ id: `h${i}`, tenant: 'th', project: `ph${i}`, priority: i })),
   ],
 });
 // what the stand-in really allows differs from what the fleet claims for a and b
@@ -50,6 +53,7 @@ cfg.sim.faults = {
   rules: [
     { model: 'c-top', forceStatus: '503-overloaded' },
     { model: 'f-model', forceStatus: '500-internal' },
+    { model: 'h-model', forceStatus: '429-no-details' },
   ],
 };
 cfg.sim.invalidKeys = [cfg.secretOf('d1')];
@@ -158,5 +162,23 @@ describe('failures handled by their kind', () => {
       }
     }
     expect(pairs).toBeGreaterThan(20);
+  });
+
+  // last: a global backoff blocks every scenario
+  it('(R13) 429s without details from several projects at once: a global backoff, not a cooldown for each', async () => {
+    const err = await ask('th', 'storm', { deadlineMs: 4_000 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GenerationFailedError);
+    expect(calls((c) => c.model === 'h-model').map((c) => c.keyLabel)).toEqual(['h1', 'h2', 'h3']);
+    expect(stack.logs()).toMatch(/correlated rate failures across 3/);
+    const st = JSON.parse((await stack.cli(['status', '--json'])).stdout) as {
+      keys: Array<{ id: string; enabled: boolean }>;
+      scopes: Array<{ projectId: string; model: string; cooldownMs: number | null }>;
+    };
+    expect(st.scopes.find((x) => x.projectId === 'ph3' && x.model === 'h-model')?.cooldownMs).toBeNull();
+    // the first two were cooled (and noted for escalation) before the storm was seen; the third was not
+    const cooled = async (p: string): Promise<boolean> => (await stack.redis.exists(`${stack.prefix}:note:repeat:${p}|h-model`)) === 1;
+    expect([await cooled('ph1'), await cooled('ph2'), await cooled('ph3')]).toEqual([true, true, false]);
+    expect(st.keys.filter((k) => k.id.startsWith('h')).every((k) => k.enabled)).toBe(true);
+    expect(await stack.redis.pttl(`${stack.prefix}:global:open`)).toBeGreaterThan(0);
   });
 });

@@ -116,4 +116,13 @@ describe('lease engine', () => {
       expect(s.central).toBe(o === null);
     }
   });
+
+  it('picks up a fleet change within about a second, without a restart', async () => {
+    const fleet = cfg.fleet as { keys: Array<{ id: string; enabled?: boolean }> };
+    await stack.applyFleet({ ...fleet, keys: fleet.keys.map((k) => (k.id === 'c1' ? { ...k, enabled: false } : k)) });
+    await new Promise((r) => setTimeout(r, 1_500));
+    const err = await stack.client.generate({ tenantId: 'conly', contents: 'after the change' }, { timeoutMs: 30_000 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GenerationFailedError);
+    expect((err as GenerationFailedError).reason).toBe('no_keys');
+  });
 });

@@ -166,4 +166,18 @@ describe('processJob', () => {
     expect(await processJob('j', job({ deadlineMs: 5 }), d)).toMatchObject({ kind: 'failed', reason: 'deadline' });
     expect(d.calls).toHaveLength(0);
   });
+
+  it('after 3 model switches stays on the model it has (R12)', async () => {
+    const state: JobState = {
+      attempts: [FLASH, PRO, FLASH].map((model, i) => ({ at: i, keyId: 'k1', projectId: 'p1', model, central: false, outcome: 'overloaded' as const, status: 503, latencyMs: 1 })),
+      tried: [],
+      switches: 3,
+      waits: 0,
+    };
+    const d = deps([success]);
+    const r = await processJob('j1', job({}, state), d);
+    // without the budget the chain's first model (pro) would be next
+    expect(r).toMatchObject({ kind: 'completed', result: { model: FLASH } });
+    expect(d.calls).toEqual([{ keyId: 'k1', model: FLASH }]);
+  });
 });
