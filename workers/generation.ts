@@ -7,6 +7,8 @@ import { createBlamer } from '../src/app/blame.js';
 import { createFleetCache } from '../src/app/fleet-cache.js';
 import { createLeaser } from '../src/app/leaser.js';
 import { processJob } from '../src/app/process-job.js';
+import type { Alerts, JobMetrics } from '../src/app/ports.js';
+import { NO_METRICS } from '../src/app/ports.js';
 import { createUsageBuffer } from '../src/app/usage-buffer.js';
 import { DependencyError, ValidationError, errorMessage } from '../src/errors.js';
 import type { System } from '../src/system.js';
@@ -21,8 +23,17 @@ export interface GenerationWorker {
 const DEPENDENCY_RETRY_MS = 1_000;
 
 /** Wiring and shutdown only: the logic lives in src/app/process-job.ts. */
-export async function startGenerationWorker(sys: System, opts: { concurrency?: number } = {}): Promise<GenerationWorker> {
+export interface GenerationWorkerOptions {
+  concurrency?: number;
+  /** operator alerts (webhook); default: a warning in the log */
+  alerts?: Alerts;
+  metrics?: JobMetrics;
+}
+
+export async function startGenerationWorker(sys: System, opts: GenerationWorkerOptions = {}): Promise<GenerationWorker> {
   const { config, logger } = sys;
+  const alerts: Alerts = opts.alerts ?? { send: (e) => logger.warn({ alert: e.kind, subject: e.subject }, e.detail) };
+  const metrics = opts.metrics ?? NO_METRICS;
   await sys.restoreBlocks();
   const fleet = await createFleetCache(sys.fleetSource, { logger });
   const gemini = createGeminiPool({ baseUrl: config.geminiBaseUrl, timeoutMs: config.geminiTimeoutMs, secretOf: fleet.secretOf });
@@ -31,7 +42,7 @@ export async function startGenerationWorker(sys: System, opts: { concurrency?: n
   const blame = createBlamer({
     limiter: sys.limiter,
     records: sys.records,
-    alerts: { send: (e) => logger.warn({ alert: e.kind, subject: e.subject }, e.detail) },
+    alerts,
     day: sys.day,
     clock: Date.now,
     logger,
@@ -58,7 +69,7 @@ export async function startGenerationWorker(sys: System, opts: { concurrency?: n
     }
     let decision;
     try {
-      decision = await processJob(jobId, data, { fleet: fleet.current, leaser, upstream: gemini, usage, blame, saveState, clock: Date.now, random: Math.random, logger });
+      decision = await processJob(jobId, data, { fleet: fleet.current, leaser, upstream: gemini, usage, blame, saveState, clock: Date.now, random: Math.random, logger, metrics });
     } catch (err) {
       // Postgres or Redis trouble: the job waits and tries again instead of spending attempts
       logger.warn({ jobId, err: errorMessage(err) }, 'dependency failed during lease; job will retry');
@@ -67,10 +78,15 @@ export async function startGenerationWorker(sys: System, opts: { concurrency?: n
     }
     switch (decision.kind) {
       case 'completed':
+        metrics.finished({ tenantId: data.request.tenantId, outcome: 'completed', central: decision.result.central });
         return decision.result;
-      case 'failed':
+      case 'failed': {
         logger.info({ jobId, reason: decision.reason }, `job failed: ${decision.message}`);
+        metrics.finished({ tenantId: data.request.tenantId, outcome: 'failed', reason: decision.reason });
+        const starved = decision.reason === 'no_keys' || (decision.reason === 'deadline' && !data.state?.attempts.length);
+        if (starved) alerts.send({ kind: 'no_capacity', subject: data.request.tenantId, detail: decision.message });
         throw new UnrecoverableError(encodeFailure(decision.reason, decision.message));
+      }
       case 'delayed':
         await job.moveToDelayed(decision.untilMs, token);
         throw new DelayedError();

@@ -119,12 +119,12 @@ export function createRedisLimiter(redis: Redis, prefix: string, windowMs = WIND
       return (await r.qfBlock(`${prefix}:m:${model}:open`, Math.ceil(ttlMs), reason)) === 1;
     },
     async usage(scope) {
+      // exactly the live window: entries not yet trimmed by an admission are left out
       const cutoff = Date.now() - windowMs;
-      const [count, sum] = await Promise.all([
-        redis.zcount(`${base(scope)}:w`, `(${cutoff}`, '+inf'),
-        redis.hget(`${base(scope)}:t`, '_sum'),
-      ]);
-      return { requests: count, tokens: Math.max(0, Number(sum ?? 0)) };
+      const live = await redis.zrangebyscore(`${base(scope)}:w`, `(${cutoff}`, '+inf');
+      if (!live.length) return { requests: 0, tokens: 0 };
+      const tokens = await redis.hmget(`${base(scope)}:t`, ...live);
+      return { requests: live.length, tokens: tokens.reduce((n, t) => n + Number(t ?? 0), 0) };
     },
     async blocks(scope) {
       const [cool, day] = await Promise.all([redis.pttl(`${base(scope)}:cool`), redis.pttl(`${base(scope)}:day`)]);
