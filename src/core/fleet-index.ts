@@ -1,4 +1,5 @@
 import { resolveLimits } from './catalog.js';
+import { DEMOTION_STEP } from './key-health.js';
 import type { ApiKey, Fleet, Limits, Project, ResolvedLimits, Tenant } from './types.js';
 
 /**
@@ -10,7 +11,7 @@ export interface FleetIndex {
   tenant(id: string): Tenant | undefined;
   project(id: string): Project | undefined;
   key(id: string): ApiKey | undefined;
-  /** the tenant's own keys, enabled or not, best priority first */
+  /** the tenant's own keys, enabled or not, best (effective) priority first */
   ownKeys(tenantId: string): readonly ApiKey[];
   /** central keys, best priority first */
   centralKeys(): readonly ApiKey[];
@@ -26,11 +27,14 @@ export function scopeOf(projectId: string, model: string): string {
 export function buildFleetIndex(fleet: Fleet): FleetIndex {
   const tenants = new Map(fleet.tenants.map((t) => [t.id, t]));
   const projects = new Map(fleet.projects.map((p) => [p.id, p]));
-  const keys = new Map(fleet.keys.map((k) => [k.id, k]));
+  // a demoted key keeps its place relative to other demoted keys, behind every healthy one
+  const demoted = new Set(fleet.demoted ?? []);
+  const effective = fleet.keys.map((k) => (demoted.has(k.id) ? { ...k, priority: k.priority + DEMOTION_STEP } : k));
+  const keys = new Map(effective.map((k) => [k.id, k]));
   const byPriority = (a: ApiKey, b: ApiKey): number => a.priority - b.priority || a.id.localeCompare(b.id);
   const own = new Map<string, ApiKey[]>();
   const central: ApiKey[] = [];
-  for (const k of fleet.keys) {
+  for (const k of effective) {
     if (k.tenantId === null) central.push(k);
     else own.set(k.tenantId, [...(own.get(k.tenantId) ?? []), k]);
   }

@@ -70,6 +70,8 @@ export interface Fleet {
   learned: LearnedLimit[];
   /** (project, model) pairs that answered 404: never leased again for that project */
   unsupported: Array<{ projectId: string; model: string }>;
+  /** keys demoted by dynamic priority (R15): served after the healthy keys of each model */
+  demoted?: string[];
 }
 
 export interface Usage {

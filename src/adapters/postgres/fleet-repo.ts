@@ -2,6 +2,7 @@ import { and, eq, isNull, or, gt, sql } from 'drizzle-orm';
 import type { ApiKey, Dimension, Fleet, KeyMode, Limits, Project, Tenant, Tier } from '../../core/types.js';
 import { NotFoundError, QuotaflowError } from '../../errors.js';
 import { decryptSecret } from '../crypto/secret-box.js';
+import { loadDemotions } from './key-health-repo.js';
 import type { Database } from './db.js';
 import { MODEL_NOT_FOUND } from './exclusions-repo.js';
 import { apiKeys, modelLimits, projects, scopeExclusions, settings, tenants } from './schema.js';
@@ -63,6 +64,7 @@ export async function loadFleet(db: Database): Promise<Fleet> {
           .filter((r) => r.source === 'learned')
           .map((r) => ({ projectId: r.projectId, model: r.model, dimension: r.dimension as Dimension, value: r.value })),
         unsupported,
+        demoted: await loadDemotions(tx),
       };
     },
     { isolationLevel: 'repeatable read', accessMode: 'read only' },
