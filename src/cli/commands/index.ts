@@ -1,13 +1,15 @@
 import type { Command } from '../args.js';
+import { api } from './api.js';
 import { apply } from './apply.js';
 import { demo } from './demo.js';
 import { enqueue } from './enqueue.js';
+import { maintenance } from './maintenance.js';
 import { migrate } from './migrate.js';
 import { simulate } from './simulate.js';
 import { status } from './status.js';
 import { worker } from './worker.js';
 
-export const COMMANDS: Record<string, Command> = { apply, migrate, worker, enqueue, status, simulate, demo };
+export const COMMANDS: Record<string, Command> = { apply, migrate, worker, enqueue, status, simulate, demo, api, maintenance };
 
 export function usage(): string {
   const rows = Object.values(COMMANDS).map((c) => `  ${c.usage}\n      ${c.summary}`);

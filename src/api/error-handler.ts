@@ -1,0 +1,34 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { NotFoundError, QuotaflowError, ValidationError, errorMessage } from '../errors.js';
+
+/** Status for a quotaflow error code; everything unknown is a 500. */
+function statusOf(err: unknown): number {
+  if (err instanceof ValidationError) return 400;
+  if (err instanceof NotFoundError) return 404;
+  if (err instanceof QuotaflowError) {
+    if (err.code === 'config_invalid') return 503;
+    if (err.code === 'dependency_unavailable') return 503;
+    if (err.code === 'secret_undecryptable') return 409;
+    return 500;
+  }
+  const s = (err as Partial<FastifyError>).statusCode;
+  return typeof s === 'number' && s >= 400 && s < 600 ? s : 500;
+}
+
+/**
+ * One JSON error shape for every route: `{ error: { code, message, issues? } }`.
+ * 500s say nothing about internals (messages could carry driver details);
+ * the log has them.
+ */
+export function errorHandler(err: unknown, req: FastifyRequest, reply: FastifyReply): void {
+  const status = statusOf(err);
+  if (status >= 500) {
+    req.log.error({ err: errorMessage(err), url: req.routeOptions.url }, 'request failed');
+    const message = status === 503 ? errorMessage(err) : 'internal error (see the server log)';
+    void reply.code(status).send({ error: { code: err instanceof QuotaflowError ? err.code : 'internal', message } });
+    return;
+  }
+  const code = err instanceof QuotaflowError ? err.code : ((err as Partial<FastifyError>).code ?? 'bad_request');
+  const issues = err instanceof ValidationError ? err.issues : undefined;
+  void reply.code(status).send({ error: { code, message: errorMessage(err), ...(issues?.length ? { issues } : {}) } });
+}

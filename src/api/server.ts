@@ -1,0 +1,71 @@
+import { Queue } from 'bullmq';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { createClient } from '../adapters/queue/client.js';
+import { GENERATION_QUEUE, type GenerationJobData, type GenerationResult } from '../adapters/queue/job-contract.js';
+import { MAINTENANCE_QUEUE } from '../app/maintenance.js';
+import type { System } from '../system.js';
+import { adminGuard } from './admin-auth.js';
+import { registerBullBoard } from './bull-board.js';
+import { errorHandler } from './error-handler.js';
+import { adminFleetRoutes } from './routes/admin-fleet.js';
+import { adminKeyRoutes } from './routes/admin-keys.js';
+import { adminStateRoutes } from './routes/admin-state.js';
+import { dashboardRoutes } from './routes/dashboard.js';
+import { generationRoutes } from './routes/generations.js';
+import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { tenantGuard } from './tenant-auth.js';
+
+export interface ApiServerOptions {
+  /** overrides sys.config.adminToken (tests); undefined => the admin surface is off */
+  adminToken?: string | undefined;
+  /** most seconds `POST /v1/generations?wait=` may wait; default 120 */
+  maxWaitSeconds?: number;
+  /** request body limit in bytes (fleet files can be large); default 10 MiB */
+  bodyLimit?: number;
+}
+
+/** Strips `token=` values from a URL before it is logged. */
+export function loggableUrl(url: string): string {
+  return url.replace(/([?&]token=)[^&]*/gi, '$1[redacted]');
+}
+
+/**
+ * The HTTP surface of quotaflow: producer API (/v1, tenant tokens), admin
+ * API (/admin/api), Bull Board (/admin/queues), dashboard, /metrics and
+ * health checks. Returns the Fastify instance, not yet listening; closing it
+ * closes what it opened (queues, client), never `sys`.
+ */
+export async function buildApiServer(sys: System, opts: ApiServerOptions = {}): Promise<FastifyInstance> {
+  const adminToken = 'adminToken' in opts ? opts.adminToken : sys.config.adminToken;
+  const app = Fastify({ loggerInstance: sys.logger.child({ component: 'api' }) as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: opts.bodyLimit ?? 10 * 1024 * 1024 });
+  const connection = sys.redis;
+  const prefix = sys.config.prefix;
+  const queue = new Queue<GenerationJobData, GenerationResult>(GENERATION_QUEUE, { connection, prefix });
+  const maintenance = new Queue(MAINTENANCE_QUEUE, { connection, prefix });
+  const client = createClient({ connection, prefix, redisUrl: sys.config.redisUrl });
+  app.addHook('onClose', async () => {
+    await client.close();
+    await queue.close();
+    await maintenance.close();
+  });
+  app.setErrorHandler(errorHandler);
+  // our own access log: Fastify's would print URLs with ?token= in them
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.info({ method: req.method, url: loggableUrl(req.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
+
+  healthRoutes(app, sys);
+  metricsRoutes(app, sys, queue);
+  generationRoutes(app, { client, queue, maxWaitSeconds: opts.maxWaitSeconds ?? 120, guard: tenantGuard(sys.db) });
+
+  await app.register(async (admin) => {
+    admin.addHook('onRequest', adminGuard(adminToken));
+    adminFleetRoutes(admin, sys);
+    adminKeyRoutes(admin, sys);
+    adminStateRoutes(admin, sys);
+    dashboardRoutes(admin, sys, queue);
+    await registerBullBoard(admin, [queue, maintenance], '/admin/queues');
+  });
+  return app;
+}

@@ -1,0 +1,132 @@
+import { Queue, Worker, type Job } from 'bullmq';
+import { createWebhookAlerts } from '../src/adapters/alerts/webhook.js';
+import { createGeminiPool } from '../src/adapters/gemini/index.js';
+import { listKeys } from '../src/adapters/postgres/admin-repo.js';
+import { deleteExpiredExclusions } from '../src/adapters/postgres/exclusions-repo.js';
+import { enableKey } from '../src/adapters/postgres/fleet-repo.js';
+import { rpdUsage } from '../src/adapters/postgres/ledger-repo.js';
+import { deleteUsageBefore } from '../src/adapters/postgres/usage-repo.js';
+import { connectRedis } from '../src/adapters/redis/connection.js';
+import { keyOutcomeBuckets, loadDemotions, saveDemotions } from '../src/adapters/postgres/key-health-repo.js';
+import { evaluateKeyPriorities } from '../src/app/dynamic-priority.js';
+import { runHealthCheck } from '../src/app/health-check.js';
+import { alertNoCapacity, expireExclusions, MAINTENANCE_DEFAULTS, MAINTENANCE_JOBS, MAINTENANCE_QUEUE, trimUsage, type MaintenanceJob } from '../src/app/maintenance.js';
+import type { Alerts } from '../src/app/ports.js';
+import { quotaStatus } from '../src/app/quota-status.js';
+import { buildFleetIndex } from '../src/core/fleet-index.js';
+import { DependencyError, errorMessage } from '../src/errors.js';
+import type { System } from '../src/system.js';
+
+export interface MaintenanceOptions {
+  healthCheckEveryMs?: number;
+  expireExclusionsEveryMs?: number;
+  capacityCheckEveryMs?: number;
+  keyPriorityEveryMs?: number;
+  retentionEveryMs?: number;
+  usageRetentionDays?: number;
+  /** default: createWebhookAlerts(sys.config, sys.logger) */
+  alerts?: Alerts;
+}
+
+export interface MaintenanceWorker {
+  worker: Worker;
+  queue: Queue;
+  /** runs one maintenance job now, in this process (tests, `quotaflow maintenance --once`) */
+  run(name: MaintenanceJob): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/**
+ * Wiring only: BullMQ job schedulers (one per job, shared by every process
+ * that starts this, so each job runs once per interval fleet-wide) and a
+ * worker dispatching to the use cases in src/app.
+ */
+export async function startMaintenanceWorker(sys: System, opts: MaintenanceOptions = {}): Promise<MaintenanceWorker> {
+  const o = { ...MAINTENANCE_DEFAULTS, ...opts };
+  const { config, logger } = sys;
+  const alerts = opts.alerts ?? createWebhookAlerts(config, logger);
+  let secrets = new Map<string, string>();
+  const gemini = createGeminiPool({ baseUrl: config.geminiBaseUrl, timeoutMs: Math.min(config.geminiTimeoutMs, 30_000), secretOf: (id) => secrets.get(id), maxClients: 10_000 });
+
+  const handlers: Record<MaintenanceJob, () => Promise<unknown>> = {
+    'health-check': async () => {
+      // fresh secrets each run: a key whose secret changed is probed with the new one
+      secrets = await sys.fleetSource.loadSecrets();
+      return runHealthCheck({
+        keys: () => listKeys(sys.db),
+        fleet: () => sys.fleetSource.load(),
+        probe: (c) => gemini.probe(c),
+        disable: (keyId, reason) => sys.records.disableKey(keyId, reason),
+        enable: (keyId) => enableKey(sys.db, keyId),
+        announce: sys.announce,
+        alerts,
+        logger,
+      });
+    },
+    'expire-exclusions': () => expireExclusions({ deleteExpired: (now) => deleteExpiredExclusions(sys.db, now), announce: sys.announce, logger }, new Date()),
+    'usage-retention': () => trimUsage({ deleteBefore: (before) => deleteUsageBefore(sys.db, before), logger }, Date.now(), o.usageRetentionDays),
+    'capacity-check': async () => {
+      const fleet = buildFleetIndex(await sys.fleetSource.load());
+      const used = new Map((await rpdUsage(sys.db, sys.day.dayId(Date.now()))).map((r) => [`${r.projectId}|${r.model}`, r.used]));
+      return alertNoCapacity(fleet, await quotaStatus(fleet, sys.limiter, used), alerts);
+    },
+    'key-priority': () =>
+      evaluateKeyPriorities({
+        buckets: (since) => keyOutcomeBuckets(sys.db, since),
+        demoted: () => loadDemotions(sys.db),
+        save: (ids) => saveDemotions(sys.db, ids),
+        announce: sys.announce,
+        clock: Date.now,
+        logger,
+      }),
+  };
+  const every: Record<MaintenanceJob, number> = {
+    'health-check': o.healthCheckEveryMs,
+    'expire-exclusions': o.expireExclusionsEveryMs,
+    'usage-retention': o.retentionEveryMs,
+    'capacity-check': o.capacityCheckEveryMs,
+    'key-priority': o.keyPriorityEveryMs,
+  };
+  // one run of a job at a time in this process: a scheduled run and a manual one never overlap
+  const running = new Map<MaintenanceJob, Promise<unknown>>();
+  const run = (name: MaintenanceJob): Promise<unknown> => {
+    const next = (running.get(name) ?? Promise.resolve()).catch(() => undefined).then(() => handlers[name]());
+    running.set(name, next);
+    return next.finally(() => {
+      if (running.get(name) === next) running.delete(name);
+    });
+  };
+
+  const connection = connectRedis(config.redisUrl);
+  const workerConnection = connectRedis(config.redisUrl);
+  const queue = new Queue(MAINTENANCE_QUEUE, { connection, prefix: config.prefix });
+  for (const name of MAINTENANCE_JOBS) {
+    await queue.upsertJobScheduler(name, { every: every[name] }, { name, opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } } });
+  }
+  const worker = new Worker(
+    MAINTENANCE_QUEUE,
+    async (job: Job) => {
+      const name = MAINTENANCE_JOBS.find((n) => n === job.name);
+      if (!name) throw new Error(`no handler for maintenance job "${job.name}"`);
+      return run(name);
+    },
+    { connection: workerConnection, prefix: config.prefix, concurrency: 1 },
+  );
+  worker.on('error', (err) => logger.warn({ err: errorMessage(err) }, 'maintenance worker error'));
+  worker.on('failed', (job, err) => logger.warn({ job: job?.name, err: errorMessage(err) }, 'maintenance job failed'));
+  await worker.waitUntilReady().catch((err: unknown) => {
+    throw new DependencyError(`cannot reach Redis at the configured REDIS_URL: ${errorMessage(err)}`, { cause: err });
+  });
+  logger.info({ every }, 'maintenance worker started');
+
+  return {
+    worker,
+    queue,
+    run,
+    async close() {
+      await worker.close();
+      await queue.close();
+      for (const c of [connection, workerConnection]) await c.quit().catch(() => c.disconnect());
+    },
+  };
+}
