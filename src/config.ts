@@ -26,6 +26,9 @@ const schema = z.object({
   QUOTAFLOW_DAY_LENGTH_MS: z.coerce.number().int().min(1000).optional(),
   QUOTAFLOW_BREAKER_THRESHOLD: z.coerce.number().int().min(1).default(3),
   QUOTAFLOW_BREAKER_OPEN_MS: z.coerce.number().int().min(100).default(300_000),
+  QUOTAFLOW_API_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+  QUOTAFLOW_HEALTH_CHECK_MS: z.coerce.number().int().min(1000).default(300_000),
+  QUOTAFLOW_USAGE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(14),
   GEMINI_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
   LOG_LEVEL: logLevel.default('info'),
 });
@@ -45,6 +48,10 @@ export type Config = Readonly<{
   geminiTimeoutMs: number;
   /** consecutive 5xx that open a model's breaker, and how long it stays open */
   breaker: Readonly<{ threshold: number; openMs: number }>;
+  apiPort: number;
+  /** how often keys are health-checked (models.get, no generation quota) */
+  healthCheckMs: number;
+  usageRetentionDays: number;
   /** a simulated day of this length instead of the Pacific day (tests, benchmarks) */
   dayLengthMs: number | undefined;
   logLevel: z.infer<typeof logLevel>;
@@ -74,6 +81,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     alertWebhookSecret: e.QUOTAFLOW_ALERT_WEBHOOK_SECRET,
     geminiTimeoutMs: e.GEMINI_TIMEOUT_MS,
     dayLengthMs: e.QUOTAFLOW_DAY_LENGTH_MS,
+    apiPort: e.QUOTAFLOW_API_PORT,
+    healthCheckMs: e.QUOTAFLOW_HEALTH_CHECK_MS,
+    usageRetentionDays: e.QUOTAFLOW_USAGE_RETENTION_DAYS,
     breaker: Object.freeze({ threshold: e.QUOTAFLOW_BREAKER_THRESHOLD, openMs: e.QUOTAFLOW_BREAKER_OPEN_MS }),
     logLevel: e.LOG_LEVEL,
   });
