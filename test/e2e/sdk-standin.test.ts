@@ -1,25 +1,16 @@
+import { GEMINI_ERRORS_DIR } from '../helpers/fixtures.js';
 /**
  * The stand-in seen through the real @google/genai SDK: what quotaflow's
  * Gemini adapter will see from Google. Time is a fake clock, so nothing here
  * depends on the wall clock.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ApiError, GoogleGenAI } from '@google/genai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseSimulatorConfig, startSimulator, type FaultConfig, type SimulatorHandle } from '../../src/simulator/index.js';
 
-function fixturesDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    for (const candidate of [join(dir, 'shared/fixtures/gemini-errors'), join(dir, 'test/fixtures/gemini-errors')]) {
-      if (existsSync(join(candidate, '429-tpm-per-minute.json'))) return candidate;
-    }
-    dir = dirname(dir);
-  }
-  throw new Error('gemini-errors fixtures not found');
-}
+const fixturesDir = (): string => GEMINI_ERRORS_DIR;
 interface ErrorJson {
   error: { code: number; status: string; message: string; details?: { '@type': string; [k: string]: unknown }[] };
 }

@@ -1,3 +1,4 @@
+import { GEMINI_ERRORS_DIR } from '../helpers/fixtures.js';
 import { readFileSync, readdirSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,7 +13,7 @@ import type { GenerationRequest } from '../../src/core/request.js';
  * model name with a canned status and body: proves the adapter's mapping,
  * that SDK retries are off, and that secrets stay out of outcomes.
  */
-const FIXTURES = fileURLToPath(new URL('../../../shared/fixtures/gemini-errors/', import.meta.url));
+const FIXTURES = GEMINI_ERRORS_DIR;
 const SECRET = 'AIzaSyTEST0123456789abcdefghijklmnopq';
 const ROTATED = 'AIzaSyROTATED0123456789abcdefghijklmn';
 

@@ -1,10 +1,11 @@
+import { GEMINI_ERRORS_DIR } from '../helpers/fixtures.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { classifyHttpError, classifyResponse, classifyTransportError, parseRetryDelay, scrubSecrets } from '../../src/core/classify.js';
 import type { FailureOutcome } from '../../src/core/outcome.js';
 
-const FIXTURES = fileURLToPath(new URL('../../../shared/fixtures/gemini-errors/', import.meta.url));
+const FIXTURES = GEMINI_ERRORS_DIR;
 const fixture = (name: string): string => readFileSync(`${FIXTURES}${name}`, 'utf8');
 const statusOf = (name: string): number => Number(name.slice(0, 3));
 

@@ -1,22 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { GEMINI_ERRORS_DIR } from '../helpers/fixtures.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as bodies from '../../src/simulator/error-bodies.js';
 import { answerForKind, type FaultContext } from '../../src/simulator/faults.js';
 import { createRandom } from '../../src/simulator/prng.js';
 
-/** shared/fixtures/gemini-errors is a sibling of the repo; walk up so a moved test or worktree still finds it. */
-function fixturesDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    for (const candidate of [join(dir, 'shared/fixtures/gemini-errors'), join(dir, 'test/fixtures/gemini-errors')]) {
-      if (existsSync(join(candidate, '429-tpm-per-minute.json'))) return candidate;
-    }
-    dir = dirname(dir);
-  }
-  throw new Error('gemini-errors fixtures not found');
-}
+const fixturesDir = (): string => GEMINI_ERRORS_DIR;
 const FIXTURES = fixturesDir();
 const fixture = (name: string): unknown => JSON.parse(readFileSync(join(FIXTURES, name), 'utf8')) as unknown;
 
