@@ -1,6 +1,6 @@
 /**
  * Gemini error bodies, copied from the real ones in
- * shared/fixtures/gemini-errors/ (the stand-in must not read them at runtime).
+ * test/fixtures/gemini-errors/ (the stand-in must not read test files at runtime).
  * Detail order mirrors each fixture, since clients must not depend on it and
  * tests should see the same variety Google sends.
  */
