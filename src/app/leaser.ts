@@ -23,26 +23,101 @@ export interface Leaser {
   settle(lease: Lease, promptTokens: number, succeeded: boolean): Promise<void>;
 }
 
-/**
- * A lease is RPM 1 + TPM n (one Redis script) and then RPD 1 (one
- * conditional Postgres statement). When the day is full, the Redis
- * reservation is returned, the scope is blocked until the next day starts
- * so no worker asks again, and the walk goes on from the next candidate.
- */
-function toScopes(g: CandidateGroup): CandidateGroupRef {
-  return { id: g.id, candidates: g.candidates.map((c) => ({ scope: c.scope, rpm: c.limits.rpm, tpm: c.limits.tpm })) };
+/** Candidates sent in one admission call, and the size of the chunks a large tier is cut into. */
+export const ADMIT_BATCH = 128;
+export const TIER_CHUNK = 64;
+
+interface Part {
+  ref: CandidateGroupRef;
+  candidates: readonly Candidate[];
 }
 
-export function createLeaser(deps: { limiter: Limiter; ledger: Ledger; day: DayClock }): Leaser {
+// groups of a memoized plan are the same objects lease after lease
+const partsOf = new WeakMap<CandidateGroup, Part[]>();
+
+/**
+ * A group as the parts sent to the limiter, in order. A tier larger than
+ * TIER_CHUNK is rotated by a random offset and cut into chunks with the
+ * group's id, so each call carries few arguments and the least utilised of
+ * a rotating sample is chosen; the limiter still never skips a scope with
+ * room, because every chunk is tried before the next group.
+ */
+function partsFor(g: CandidateGroup, random: () => number): Part[] {
+  const toRef = (cands: readonly Candidate[]): CandidateGroupRef => ({
+    id: g.id,
+    candidates: cands.map((c) => ({ scope: c.scope, rpm: c.limits.rpm, tpm: c.limits.tpm })),
+  });
+  if (g.candidates.length <= TIER_CHUNK) {
+    let parts = partsOf.get(g);
+    if (!parts) {
+      parts = [{ ref: toRef(g.candidates), candidates: g.candidates }];
+      partsOf.set(g, parts);
+    }
+    return parts;
+  }
+  const offset = Math.floor(random() * g.candidates.length);
+  const rotated = [...g.candidates.slice(offset), ...g.candidates.slice(0, offset)];
+  const parts: Part[] = [];
+  for (let i = 0; i < rotated.length; i += TIER_CHUNK) {
+    const cands = rotated.slice(i, i + TIER_CHUNK);
+    parts.push({ ref: toRef(cands), candidates: cands });
+  }
+  return parts;
+}
+
+/** Parts packed into admission calls of about ADMIT_BATCH candidates, keeping their order. */
+function batches(groups: readonly CandidateGroup[], random: () => number): Part[][] {
+  const out: Part[][] = [];
+  let cur: Part[] = [];
+  let size = 0;
+  for (const part of groups.flatMap((g) => partsFor(g, random))) {
+    if (size > 0 && size + part.candidates.length > ADMIT_BATCH) {
+      out.push(cur);
+      cur = [];
+      size = 0;
+    }
+    cur.push(part);
+    size += part.candidates.length;
+  }
+  if (cur.length) out.push(cur);
+  return out;
+}
+
+/**
+ * A lease is RPM 1 + TPM n (one Redis script per batch of candidates, one
+ * call in the common case) and then RPD 1 (one conditional Postgres
+ * statement). When the day is full, the Redis reservation is returned, the
+ * scope is blocked until the next day starts so no worker asks again, and
+ * the walk goes on from the next candidate.
+ */
+export function createLeaser(deps: { limiter: Limiter; ledger: Ledger; day: DayClock; random?: () => number }): Leaser {
   const { limiter, ledger, day } = deps;
+  const random = deps.random ?? Math.random;
+
+  /** The first candidate with room, walking the batches in order; else when the earliest frees. */
+  const admit = async (groups: readonly CandidateGroup[], tokens: number, reservationId: string): Promise<{ candidate: Candidate; nowMs: number } | { earliest: number | null; nowMs: number }> => {
+    let earliest: number | null = null;
+    let nowMs = Date.now();
+    for (const batch of batches(groups, random)) {
+      const adm = await limiter.admit(reservationId, tokens, batch.map((p) => p.ref));
+      nowMs = adm.nowMs;
+      if (adm.admitted) {
+        const candidate = batch[adm.group]?.candidates[adm.candidate];
+        if (!candidate) throw new Error(`limiter admitted unknown candidate ${adm.group}/${adm.candidate}`);
+        return { candidate, nowMs };
+      }
+      if (adm.earliestFreeMs !== null) earliest = earliest === null ? adm.earliestFreeMs : Math.min(earliest, adm.earliestFreeMs);
+    }
+    return { earliest, nowMs };
+  };
+
   return {
     async acquire(groups, tokens, reservationId) {
       let remaining = groups.filter((g) => g.candidates.length > 0);
       for (;;) {
-        const adm = await limiter.admit(reservationId, tokens, remaining.map(toScopes));
-        if (!adm.admitted) return { kind: 'wait', earliestFreeMs: adm.earliestFreeMs, nowMs: adm.nowMs };
-        const candidate = remaining[adm.group]?.candidates[adm.candidate];
-        if (!candidate) throw new Error(`limiter admitted unknown candidate ${adm.group}/${adm.candidate}`);
+        const adm = await admit(remaining, tokens, reservationId);
+        if (!('candidate' in adm)) return { kind: 'wait', earliestFreeMs: adm.earliest, nowMs: adm.nowMs };
+        const { candidate } = adm;
         const dayId = day.dayId(adm.nowMs);
         const used = await ledger
           .reserve({ projectId: candidate.projectId, model: candidate.model, day: dayId, limit: candidate.limits.rpd })

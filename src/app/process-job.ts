@@ -75,7 +75,10 @@ export async function processJob(jobId: string, data: GenerationJobData, deps: P
 
     const tried = state.tried.filter((t) => t.until > now);
     const skip = (keyId: string, model: string): boolean => tried.some((t) => t.keyId === keyId && t.model === model);
-    const plan = planLease(fleet, { tenantId: tenant.id, chain, skip });
+    // the same for every job of a tenant until the fleet changes, unless this job must skip pairs
+    const plan = tried.length
+      ? planLease(fleet, { tenantId: tenant.id, chain, skip })
+      : fleet.memo(`plan:${tenant.id}:${chain.join(',')}`, () => planLease(fleet, { tenantId: tenant.id, chain }));
     if (plan.kind === 'no_keys') return fail('no_keys', plan.detail);
 
     let groups: CandidateGroup[] = plan.groups;

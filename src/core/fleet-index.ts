@@ -18,7 +18,11 @@ export interface FleetIndex {
   limits(projectId: string, model: string): ResolvedLimits;
   isUnsupported(projectId: string, model: string): boolean;
   isKnownModel(model: string): boolean;
+  /** a value derived from this fleet, computed once per key (bounded: cleared past 10,000 keys) */
+  memo<T>(key: string, build: () => T): T;
 }
+
+const MEMO_MAX = 10_000;
 
 export function scopeOf(projectId: string, model: string): string {
   return `${projectId}|${model}`;
@@ -49,6 +53,7 @@ export function buildFleetIndex(fleet: Fleet): FleetIndex {
   const unsupported = new Set(fleet.unsupported.map((u) => scopeOf(u.projectId, u.model)));
   const models = new Set(fleet.models);
   const resolved = new Map<string, ResolvedLimits>();
+  const memo = new Map<string, unknown>();
 
   return {
     fleet,
@@ -74,5 +79,12 @@ export function buildFleetIndex(fleet: Fleet): FleetIndex {
     },
     isUnsupported: (projectId, model) => unsupported.has(scopeOf(projectId, model)),
     isKnownModel: (model) => models.has(model),
+    memo<T>(key: string, build: () => T): T {
+      if (memo.has(key)) return memo.get(key) as T;
+      if (memo.size >= MEMO_MAX) memo.clear();
+      const v = build();
+      memo.set(key, v);
+      return v;
+    },
   };
 }

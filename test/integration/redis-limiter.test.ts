@@ -94,10 +94,18 @@ describe('redis limiter (sliding window admission)', () => {
       if (r.admitted) picks.push(r.candidate);
     }
     const count = (c: number): number => picks.filter((p) => p === c).length;
-    // the two scopes split the load evenly, and the two keys of the shared scope split its half
-    expect(count(0)).toBe(20);
-    expect(count(1)).toBe(10);
-    expect(count(2)).toBe(10);
+    // the two scopes split the load evenly (least utilised first), and the keys of the shared scope take turns
+    expect(Math.abs(count(0) - (count(1) + count(2)))).toBeLessThanOrEqual(2);
+    expect(count(1)).toBeGreaterThanOrEqual(7);
+    expect(count(2)).toBeGreaterThanOrEqual(7);
+  });
+
+  it('in a tier larger than the scan sample, still finds the one scope with room', async () => {
+    const full = Array.from({ length: 80 }, () => scope('full'));
+    for (const f of full) await limiter.block(f, 'cool', 30_000, 'test');
+    const free = scope('free');
+    const g = [group(`big-${n}`, ...full.map((f): [string, number, number] => [f, 10, 1000]), [free, 10, 1000])];
+    for (let i = 0; i < 5; i++) expect(await limiter.admit(`big${i}`, 1, g)).toMatchObject({ admitted: true, candidate: 80 });
   });
 
   it('is exact under concurrency: 200 racing admissions on rpm 37 admit 37', async () => {

@@ -26,6 +26,7 @@ local ngroups = tonumber(ARGV[5])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local NEVER = -1
+local SAMPLE = 32
 
 local function trim(w, h)
   local cutoff = now - window
@@ -41,6 +42,21 @@ local function trim(w, h)
   end
 end
 
+-- when a block key frees: now when absent, NEVER when it has no expiry
+local function freedAt(key)
+  local ttl = redis.call('PTTL', key)
+  if ttl == -1 then return NEVER end
+  if ttl > 0 then return now + ttl end
+  return now
+end
+local function later(a, b)
+  if a == NEVER or b == NEVER then return NEVER end
+  return math.max(a, b)
+end
+-- model-wide and global blocks are read once per call, not once per candidate
+local globalFree = freedAt(prefix .. ':global:open')
+local modelFree = {}
+
 -- earliest instant the scope can take this request (<= now: it can now), and its utilisation
 local cache = {}
 local function evaluate(scope, rpm, tpm)
@@ -48,15 +64,12 @@ local function evaluate(scope, rpm, tpm)
   local hit = cache[key]
   if hit then return hit[1], hit[2] end
   local base = prefix .. ':s:' .. scope
-  local freeAt = now
   local model = string.sub(scope, string.find(scope, '|', 1, true) + 1)
-  for _, k in ipairs({ base .. ':cool', base .. ':day', prefix .. ':m:' .. model .. ':open', prefix .. ':global:open' }) do
-    local ttl = redis.call('PTTL', k)
-    if ttl == -1 then freeAt = NEVER break end
-    if ttl > 0 and now + ttl > freeAt then freeAt = now + ttl end
-  end
+  if modelFree[model] == nil then modelFree[model] = freedAt(prefix .. ':m:' .. model .. ':open') end
+  local freeAt = later(later(globalFree, modelFree[model]), later(freedAt(base .. ':cool'), freedAt(base .. ':day')))
   local util = 0
-  if freeAt ~= NEVER then
+  -- a blocked scope answers with its block's end (a job waking then simply checks again)
+  if freeAt ~= NEVER and freeAt <= now then
     local w, h = base .. ':w', base .. ':t'
     trim(w, h)
     local count = redis.call('ZCARD', w)
@@ -99,40 +112,43 @@ for g = 1, ngroups do
   local groupId = ARGV[i]
   local n = tonumber(ARGV[i + 1])
   i = i + 2
-  local best, ties, seen, members = nil, {}, {}, {}
+  local sc, rp, tp = {}, {}, {}
   for c = 1, n do
-    local scope, rpm, tpm = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
+    sc[c], rp[c], tp[c] = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
     i = i + 3
-    local freeAt, util = evaluate(scope, rpm, tpm)
+  end
+  -- scan from a rotating offset: ties go round robin, and a huge tier costs
+  -- at most SAMPLE evaluations while capacity is plentiful; a scope without
+  -- room is never chosen, however far the scan has to go to find one
+  local start = 0
+  if n > 1 then
+    local rk = prefix .. ':rr:' .. groupId
+    start = redis.call('INCR', rk) % n
+    redis.call('PEXPIRE', rk, 86400000)
+  end
+  local best, bestC, found = nil, nil, 0
+  for j = 0, n - 1 do
+    local c = ((start + j) % n) + 1
+    local freeAt, util = evaluate(sc[c], rp[c], tp[c])
     if freeAt ~= NEVER and freeAt <= now then
-      members[scope] = members[scope] or {}
-      table.insert(members[scope], c)
-      if best == nil or util < best - 1e-9 then
-        best, ties, seen = util, { scope }, { [scope] = true }
-      elseif util <= best + 1e-9 and not seen[scope] then
-        ties[#ties + 1] = scope
-        seen[scope] = true
-      end
+      found = found + 1
+      if best == nil or util < best - 1e-9 then best, bestC = util, c end
+      if found >= SAMPLE or best <= 0 then break end
     elseif freeAt ~= NEVER and (earliest == NEVER or freeAt < earliest) then
       earliest = freeAt
     end
   end
   if best ~= nil then
-    -- least utilised scope, round robin among tied scopes; then round robin
-    -- among the keys sharing that scope, so no key is drained while others idle
-    local scope = ties[1]
-    if #ties > 1 then
-      local rr = redis.call('INCR', prefix .. ':rr:' .. groupId)
-      redis.call('PEXPIRE', prefix .. ':rr:' .. groupId, 86400000)
-      scope = ties[(rr % #ties) + 1]
+    local pick = { bestC, sc[bestC] }
+    -- keys sharing the chosen scope take turns, so none is drained while another idles
+    local same = {}
+    for c = 1, n do
+      if sc[c] == pick[2] then same[#same + 1] = c end
     end
-    local keys = members[scope]
-    local pick = { keys[1], scope }
-    if #keys > 1 then
-      local rk = prefix .. ':rr:' .. groupId .. ':' .. scope
-      local rr = redis.call('INCR', rk)
+    if #same > 1 then
+      local rk = prefix .. ':rr:' .. groupId .. ':' .. pick[2]
+      pick[1] = same[(redis.call('INCR', rk) % #same) + 1]
       redis.call('PEXPIRE', rk, 86400000)
-      pick[1] = keys[(rr % #keys) + 1]
     end
     local base = prefix .. ':s:' .. pick[2]
     -- a breaker whose open period ended lets exactly one probe through, for all workers
