@@ -1,0 +1,135 @@
+/**
+ * The results as markdown: quality per scenario (both policies), per-key
+ * utilisation, overhead, and where each target stands.
+ */
+import type { LeaseLatency } from '../overhead/lease.js';
+import type { ThroughputRun } from '../overhead/throughput.js';
+import type { QualityResult } from '../quality/metrics.js';
+
+export interface Machine {
+  nproc: number;
+  cpu: string;
+  node: string;
+  redis: string;
+  postgres: string;
+}
+
+export interface ScenarioResult {
+  scenario: string;
+  description: string;
+  /** limits quotaflow is told equal the stand-in's */
+  matchedLimits: boolean;
+  quotaflow: QualityResult;
+  baseline: QualityResult;
+}
+
+export interface OverheadResult {
+  throughput: ThroughputRun[];
+  /** quotaflow msg/s over naive msg/s, means over the interleaved rounds */
+  ratio: number;
+  lease: LeaseLatency[];
+}
+
+export interface BenchResults {
+  command: string;
+  startedAt: string;
+  finishedAt: string;
+  machine: Machine;
+  quality: ScenarioResult[];
+  overhead: OverheadResult | null;
+}
+
+export interface Target {
+  name: string;
+  goal: string;
+  actual: string;
+  met: boolean;
+}
+
+const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+const ms = (x: number | null): string => (x === null ? '–' : x >= 10_000 ? `${(x / 1000).toFixed(1)} s` : `${Math.round(x)} ms`);
+const r2 = (x: number): string => (Math.round(x * 100) / 100).toString();
+
+export function targetsOf(r: BenchResults): Target[] {
+  const out: Target[] = [];
+  const qf = r.quality.map((q) => q.quotaflow);
+  if (qf.length) {
+    const matched = r.quality.filter((q) => q.matchedLimits).map((q) => q.quotaflow);
+    const worst429 = Math.max(0, ...matched.map((q) => q.per1000_429));
+    out.push({ name: 'upstream 429 per 1000 calls (matched limits)', goal: '<= 1', actual: `max ${r2(worst429)} (${matched.map((q) => `${q.scenario} ${r2(q.per1000_429)}`).join(', ')})`, met: worst429 <= 1 });
+    const viol = qf.reduce((a, q) => a + q.priority.violations, 0);
+    out.push({ name: 'priority violations', goal: '0', actual: `${viol} (${qf.map((q) => `${q.scenario} ${q.priority.violations}`).join(', ')})`, met: viol === 0 });
+    const lost = qf.reduce((a, q) => a + q.lost, 0);
+    out.push({ name: 'lost messages', goal: '0', actual: String(lost), met: lost === 0 });
+  }
+  if (r.overhead) {
+    out.push({ name: 'throughput vs naive worker', goal: '>= 80%', actual: pct(r.overhead.ratio), met: r.overhead.ratio >= 0.8 });
+    const big = r.overhead.lease.find((l) => l.keys === 1000);
+    if (big) out.push({ name: 'lease p99 at 1000 keys', goal: '<= 5 ms', actual: `${big.acquireMs.p99} ms`, met: big.acquireMs.p99 <= 5 });
+  }
+  return out;
+}
+
+function qualityRow(q: QualityResult): string {
+  const served = Object.entries(q.servedByModel)
+    .sort((a, b) => b[1] - a[1])
+    .map(([m, n]) => `${m.replace('gemini-', '')} ${n}`)
+    .join(', ');
+  const failed = Object.entries(q.failedByReason)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
+  return `| ${q.policy} | ${q.messages} | ${q.completed} | ${q.failed}${failed ? ` (${failed})` : ''} | ${q.lost} | ${pct(q.successRate)} | ${served || '–'} | ${q.upstreamCalls} | ${r2(q.per1000_429)} | ${q.priority.violations} (+${q.priority.excused} excused) | ${ms(q.latencyMs.p50)} / ${ms(q.latencyMs.p99)} | ${ms(q.durationMs)}${q.timedOut ? ' (timed out)' : ''} |`;
+}
+
+function keyTable(sr: ScenarioResult): string[] {
+  const models = Object.keys(sr.quotaflow.timeline);
+  const lines = [`| key (project) | ${models.map((m) => `${m.replace('gemini-', '')}: quotaflow ok / 429 / scope util.`).join(' | ')} | ${models.map((m) => `${m.replace('gemini-', '')}: baseline ok / 429 / scope util.`).join(' | ')} |`];
+  lines.push(`|---|${models.map(() => '---').join('|')}|${models.map(() => '---').join('|')}|`);
+  const cell = (q: QualityResult, keyId: string, m: string): string => {
+    const u = q.keys.find((k) => k.keyId === keyId)?.byModel[m];
+    return u ? `${u.ok} / ${u.rejected429} / ${pct(u.utilisation)}` : '–';
+  };
+  const keys = sr.quotaflow.keys.slice(0, 24);
+  for (const k of keys) {
+    lines.push(`| ${k.keyId} (${k.project}) | ${models.map((m) => cell(sr.quotaflow, k.keyId, m)).join(' | ')} | ${models.map((m) => cell(sr.baseline, k.keyId, m)).join(' | ')} |`);
+  }
+  if (sr.quotaflow.keys.length > keys.length) lines.push(`| … ${sr.quotaflow.keys.length - keys.length} more keys in results.json | |`);
+  return lines;
+}
+
+export function toMarkdown(r: BenchResults): string {
+  const L: string[] = [];
+  L.push(`# quotaflow benchmark results`, '');
+  L.push(`- command: \`${r.command}\``);
+  L.push(`- machine: ${r.machine.nproc} × ${r.machine.cpu}, Node ${r.machine.node}, Redis ${r.machine.redis}, Postgres ${r.machine.postgres}`);
+  L.push(`- run: ${r.startedAt} → ${r.finishedAt}`, '');
+  L.push('## Targets', '', '| target | goal | actual | |', '|---|---|---|---|');
+  for (const t of targetsOf(r)) L.push(`| ${t.name} | ${t.goal} | ${t.actual} | ${t.met ? 'met' : '**MISSED**'} |`);
+  if (r.quality.length) {
+    L.push('', '## Quality (quotaflow vs the old algorithm)', '');
+    for (const sr of r.quality) {
+      L.push(`### ${sr.scenario}`, '', sr.description, '');
+      L.push('| policy | messages | completed | failed | lost | success | served by model | upstream calls | 429 / 1000 calls | priority violations | latency p50 / p99 | run |');
+      L.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
+      L.push(qualityRow(sr.quotaflow), qualityRow(sr.baseline), '');
+      for (const q of [sr.quotaflow, sr.baseline]) if (q.priority.examples.length) L.push(`${q.policy} violation examples: ${q.priority.examples.join('; ')}`, '');
+      L.push(`![requests per model over time](${sr.scenario}.svg)`, '', '<details><summary>per-key utilisation</summary>', '', ...keyTable(sr), '', '</details>', '');
+    }
+  }
+  if (r.overhead) {
+    const o = r.overhead;
+    L.push('## Overhead', '', '| run | variant | messages | concurrency | elapsed | msg/s | failed | Redis cmds/msg (scripts/msg) | Postgres stmts/msg |', '|---|---|---|---|---|---|---|---|---|');
+    for (const t of o.throughput) {
+      L.push(`| ${t.round} | ${t.variant} | ${t.messages} | ${t.concurrency} | ${Math.round(t.elapsedMs)} ms | ${Math.round(t.perSecond)} | ${t.failed} | ${r2(t.redis.perMessage)} (${r2(t.redis.scriptsPerMessage)}) | ${r2(t.pgPerMessage)} |`);
+    }
+    L.push('', `Throughput ratio quotaflow / naive: **${pct(o.ratio)}**`, '');
+    const last = (v: string): ThroughputRun | undefined => [...o.throughput].reverse().find((t) => t.variant === v);
+    for (const v of ['quotaflow', 'naive']) {
+      const t = last(v);
+      if (t) L.push(`Redis commands per message, ${v} (last run): ${t.redis.top.map(([c, n]) => `${c} ${n}`).join(', ')}`, '');
+    }
+    L.push('| keys | acquire p50 | acquire p99 | acquire mean | acquire max | planLease p50 / p99 | iterations |', '|---|---|---|---|---|---|---|');
+    for (const l of o.lease) L.push(`| ${l.keys} | ${l.acquireMs.p50} ms | ${l.acquireMs.p99} ms | ${l.acquireMs.mean} ms | ${l.acquireMs.max} ms | ${l.planMs.p50} / ${l.planMs.p99} ms | ${l.iterations} |`);
+  }
+  return `${L.join('\n')}\n`;
+}

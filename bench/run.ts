@@ -1,0 +1,178 @@
+/**
+ * `npm run bench [-- --scenario FILE ...] [--out DIR] [--no-overhead | --overhead-only]`
+ *
+ * Quality: every scenario (bench/scenarios/*.json, or the files given) runs
+ * under quotaflow and under the baseline (the old algorithm), same stand-in,
+ * same workload. Overhead: throughput against a naive worker (interleaved
+ * A/B/A/B), lease latency at 10/100/1000 keys, Redis commands and Postgres
+ * statements per message, on a private redis-server. Results go to
+ * DIR/results.json, DIR/results.md and DIR/<scenario>.svg.
+ */
+import { readFileSync } from 'node:fs';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import postgres from 'postgres';
+import { hasRedisServer, startPrivateRedis } from '../src/cli/demo/private-redis.js';
+import { loadConfig } from '../src/config.js';
+import { TEST_DATABASE_ADMIN_URL } from '../test/helpers/postgres.js';
+import { runLeaseLatency } from './overhead/lease.js';
+import { runThroughput, type ThroughputRun, type Variant } from './overhead/throughput.js';
+import { qualityOf } from './quality/metrics.js';
+import { runPolicy } from './quality/run-policy.js';
+import { toMarkdown, targetsOf, type BenchResults, type Machine, type OverheadResult, type ScenarioResult } from './report/markdown.js';
+import { timelineSvg } from './report/svg.js';
+import { loadScenario } from './scenario.js';
+
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      scenario: { type: 'string', multiple: true },
+      out: { type: 'string' },
+      'no-overhead': { type: 'boolean' },
+      'overhead-only': { type: 'boolean' },
+      messages: { type: 'string' },
+      rounds: { type: 'string' },
+      concurrency: { type: 'string' },
+      'lease-iterations': { type: 'string' },
+    },
+    allowPositionals: false,
+  });
+  const outDir = resolve(values.out ?? join(HERE, 'results'));
+  await mkdir(outDir, { recursive: true });
+  const redisUrl = loadConfig().redisUrl;
+  const files = values.scenario?.length
+    ? values.scenario.map((f) => resolve(f))
+    : (await readdir(join(HERE, 'scenarios'))).filter((f) => f.endsWith('.json')).sort().map((f) => join(HERE, 'scenarios', f));
+  const results: BenchResults = {
+    command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+    startedAt: new Date().toISOString(),
+    finishedAt: '',
+    machine: await machine(redisUrl),
+    quality: [],
+    overhead: null,
+  };
+  const save = async (): Promise<void> => {
+    results.finishedAt = new Date().toISOString();
+    await writeFile(join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+    await writeFile(join(outDir, 'results.md'), toMarkdown(results));
+  };
+  console.log(`quotaflow bench → ${outDir}`);
+  console.log(`machine: ${results.machine.nproc} × ${results.machine.cpu}, Node ${results.machine.node}\n`);
+
+  if (!values['overhead-only']) {
+    for (const file of files) {
+      const s = await loadScenario(file);
+      console.log(`▶ ${s.name}: ${s.workload.messages} messages, ${s.keys.length} keys, ${s.workers.count} worker(s) × ${s.workers.concurrency}`);
+      const qf = qualityOf(s, await runPolicy(s, 'quotaflow', redisUrl));
+      const bl = qualityOf(s, await runPolicy(s, 'baseline', redisUrl));
+      const sr: ScenarioResult = { scenario: s.name, description: s.description, matchedLimits: Object.keys(s.standInOnlyLimits).length === 0, quotaflow: qf, baseline: bl };
+      results.quality.push(sr);
+      for (const q of [qf, bl]) {
+        console.log(`  ${q.policy.padEnd(9)} completed ${q.completed}/${q.messages}, failed ${q.failed}, lost ${q.lost}, 429/1000 ${q.per1000_429.toFixed(1)}, violations ${q.priority.violations}, p50/p99 ${q.latencyMs.p50}/${q.latencyMs.p99} ms, served ${JSON.stringify(q.servedByModel)}`);
+      }
+      await writeFile(join(outDir, `${s.name}.svg`), timelineSvg(s.name, [qf, bl]));
+      await save();
+    }
+  }
+
+  if (!values['no-overhead'] && (!values.scenario?.length || values['overhead-only'])) {
+    results.overhead = await overhead({
+      messages: Number(values.messages ?? 2000),
+      rounds: Number(values.rounds ?? 2),
+      concurrency: Number(values.concurrency ?? 16),
+      leaseIterations: Number(values['lease-iterations'] ?? 1000),
+      fallbackRedis: redisUrl,
+    });
+    await save();
+  }
+  await save();
+  console.log('\ntargets:');
+  for (const t of targetsOf(results)) console.log(`  ${t.met ? 'met   ' : 'MISSED'} ${t.name}: ${t.actual} (goal ${t.goal})`);
+  console.log(`\nwrote ${join(outDir, 'results.md')}, results.json and one SVG per scenario`);
+}
+
+async function overhead(o: { messages: number; rounds: number; concurrency: number; leaseIterations: number; fallbackRedis: string }): Promise<OverheadResult> {
+  // A private redis-server, so INFO commandstats counts nothing but this run.
+  const priv = hasRedisServer() ? await startPrivateRedis() : null;
+  const redisUrl = priv?.url ?? o.fallbackRedis;
+  if (!priv) console.warn('no redis-server binary: overhead runs on the shared Redis; command counts may include other traffic');
+  const pgPort = Number(new URL(TEST_DATABASE_ADMIN_URL).port || 5432);
+  try {
+    console.log(`\n▶ overhead: ${o.messages} messages per run, concurrency ${o.concurrency}, ${o.rounds} interleaved rounds (redis ${redisUrl})`);
+    const runs: ThroughputRun[] = [];
+    // warm-up (JIT, module loading, connection pools): measured, not counted
+    for (const variant of ['quotaflow', 'naive'] as Variant[]) {
+      const w = await runThroughput({ variant, round: 0, messages: Math.min(500, o.messages), concurrency: o.concurrency, redisUrl, pgPort });
+      console.log(`  warm-up ${variant.padEnd(9)} ${Math.round(w.perSecond)} msg/s (not counted)`);
+    }
+    for (let round = 1; round <= o.rounds; round++) {
+      for (const variant of ['quotaflow', 'naive'] as Variant[]) {
+        const r = await runThroughput({ variant, round, messages: o.messages, concurrency: o.concurrency, redisUrl, pgPort });
+        console.log(`  round ${round} ${variant.padEnd(9)} ${Math.round(r.perSecond)} msg/s (${Math.round(r.elapsedMs)} ms), redis ${r.redis.perMessage.toFixed(1)} cmds/msg, postgres ${r.pgPerMessage.toFixed(2)} stmts/msg`);
+        runs.push(r);
+      }
+    }
+    const mean = (v: Variant): number => {
+      const xs = runs.filter((r) => r.variant === v).map((r) => r.perSecond);
+      return xs.reduce((a, b) => a + b, 0) / xs.length;
+    };
+    const ratio = mean('quotaflow') / mean('naive');
+    console.log(`  throughput ratio quotaflow/naive: ${(ratio * 100).toFixed(1)}%`);
+    const lease = [];
+    for (const keys of [10, 100, 1000]) {
+      const l = await runLeaseLatency({ keys, iterations: o.leaseIterations, redisUrl });
+      console.log(`  lease at ${keys} keys: acquire p50 ${l.acquireMs.p50} ms, p99 ${l.acquireMs.p99} ms (plan p50 ${l.planMs.p50} ms)`);
+      lease.push(l);
+    }
+    return { throughput: runs, ratio, lease };
+  } finally {
+    await priv?.stop();
+  }
+}
+
+async function machine(redisUrl: string): Promise<Machine> {
+  const cpu = /model name\s*:\s*(.+)/.exec(safeRead('/proc/cpuinfo'))?.[1]?.trim() ?? 'unknown';
+  const r = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  let redis = 'unknown';
+  try {
+    await r.connect();
+    redis = /redis_version:(\S+)/.exec(await r.info('server'))?.[1] ?? 'unknown';
+  } catch {
+    // reported as unknown
+  } finally {
+    r.disconnect();
+  }
+  let pg = 'unknown';
+  const sql = postgres(TEST_DATABASE_ADMIN_URL, { max: 1, onnotice: () => undefined });
+  try {
+    const rows = await sql<Array<{ server_version: string }>>`show server_version`;
+    pg = rows[0]?.server_version ?? 'unknown';
+  } catch {
+    // reported as unknown
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+  return { nproc: availableParallelism(), cpu, node: process.version, redis, postgres: pg };
+}
+
+function safeRead(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+    process.exit(1);
+  },
+);
