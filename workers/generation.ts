@@ -54,7 +54,20 @@ export async function startGenerationWorker(sys: System, opts: GenerationWorkerO
     breaker: config.breaker,
   });
 
+  // jobs running in this process, so shutdown can hand back those that outlive the grace period
+  const active = new Map<string, { job: Job<GenerationJobData, GenerationResult>; token: string | undefined }>();
+
   const processor = async (job: Job<GenerationJobData, GenerationResult>, token?: string): Promise<GenerationResult> => {
+    const jobId = job.id ?? '';
+    active.set(jobId, { job, token });
+    try {
+      return await processOne(job, token);
+    } finally {
+      active.delete(jobId);
+    }
+  };
+
+  const processOne = async (job: Job<GenerationJobData, GenerationResult>, token?: string): Promise<GenerationResult> => {
     const jobId = job.id ?? '';
     const saveState = async (state: NonNullable<GenerationJobData['state']>): Promise<void> => {
       await job.updateData({ ...data, state });
@@ -108,12 +121,19 @@ export async function startGenerationWorker(sys: System, opts: GenerationWorkerO
   return {
     worker,
     async close(graceMs = 30_000) {
-      const closing = worker.close();
-      const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), graceMs).unref());
-      if ((await Promise.race([closing.then(() => 'closed' as const), timer])) === 'timeout') {
-        logger.warn({ graceMs }, 'jobs still running at shutdown: handing them back to the queue');
-        await worker.close(true);
+      // stop taking jobs, give the running ones the grace period, then hand the rest back
+      await worker.pause(true);
+      const deadline = Date.now() + graceMs;
+      while (active.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      if (active.size) {
+        logger.warn({ graceMs, jobs: active.size }, 'jobs still running at shutdown: handing them back to the queue');
+        await Promise.all(
+          [...active.values()].map(({ job, token }) =>
+            job.moveToDelayed(Date.now(), token).catch((err: unknown) => logger.warn({ jobId: job.id, err: errorMessage(err) }, 'could not hand a job back; it returns when its lock expires')),
+          ),
+        );
       }
+      await worker.close(true);
       await fleet.stop();
       await usage.stop();
     },

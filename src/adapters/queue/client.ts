@@ -122,9 +122,11 @@ export function createClient(options: ClientOptions = {}): QuotaflowClient {
     },
     wait,
     async status(jobId) {
+      // state first, then the job: a job read after its state already holds what that state needs
+      const state = await queue.getJobState(jobId);
+      if (state === 'unknown') return null;
       const job = await queue.getJob(jobId);
       if (!job) return null;
-      const state = await job.getState();
       const attempts = job.data.state?.attempts ?? [];
       if (state === 'completed') return { jobId, state, result: job.returnvalue };
       if (state === 'failed') return { jobId, state, ...decodeFailure(job.failedReason), attempts };
