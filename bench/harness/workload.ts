@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import type { QuotaflowClient } from '../../src/adapters/queue/client.js';
 import { GENERATION_QUEUE, decodeFailure, type GenerationJobData, type GenerationResult } from '../../src/adapters/queue/job-contract.js';
 import { allTenants, type Scenario } from '../scenario.js';
+import { createRandom } from '../../src/simulator/prng.js';
 
 export interface JobRecord {
   id: string;
@@ -29,7 +30,7 @@ export function arrivalOffsets(s: Scenario): number[] {
     case 'uniform':
       return Array.from({ length: n }, (_, i) => Math.floor((i * a.durationMs) / n));
     case 'poisson': {
-      const random = mulberry32(s.standIn.seed);
+      const random = createRandom(s.standIn.seed);
       let t = 0;
       return Array.from({ length: n }, () => {
         t += (-Math.log(1 - random()) / a.ratePerSec) * 1000;
@@ -37,17 +38,6 @@ export function arrivalOffsets(s: Scenario): number[] {
       });
     }
   }
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function promptFor(i: number, tenantId: string, chars: number): string {
