@@ -1,23 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { createClient, type QuotaflowClient } from '../../src/adapters/queue/client.js';
 import { startSimulator, type SimulatorConfig, type SimulatorHandle } from '../../src/simulator/index.js';
+import { ROOT, applyFleetFile, runCli, startWorkerProcess, type WorkerProcess } from './cli-process.js';
 import { createTestDatabase } from './postgres.js';
 import { TEST_REDIS_URL, dropPrefix, testPrefix } from './redis.js';
 
-export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CLI = join(ROOT, 'src/cli/main.ts');
-
-export interface WorkerProcess {
-  child: ChildProcess;
-  output(): string;
-  exited: Promise<number | null>;
-}
+export { ROOT, type WorkerProcess };
 
 export interface Stack {
   sim: SimulatorHandle;
@@ -53,18 +45,7 @@ export async function startStack(opts: { name: string; sim: SimulatorConfig; env
   const workers: WorkerProcess[] = [];
   const allOutput: Array<() => string> = [];
 
-  const run = (args: string[], extraEnv: Record<string, string> = {}): ChildProcess =>
-    spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
-
-  const collect = (child: ChildProcess): { out: () => string; stdout: () => string; stderr: () => string } => {
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    const out = (): string => stdout + stderr;
-    allOutput.push(out);
-    return { out, stdout: () => stdout, stderr: () => stderr };
-  };
+  const collect = (output: () => string): void => void allOutput.push(output);
 
   const stack: Stack = {
     sim,
@@ -73,32 +54,14 @@ export async function startStack(opts: { name: string; sim: SimulatorConfig; env
     env,
     redis: new Redis(TEST_REDIS_URL),
     workers,
-    cli(args, extraEnv) {
-      const child = run(args, extraEnv);
-      const c = collect(child);
-      return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout: c.stdout(), stderr: c.stderr() })));
-    },
+    cli: (args, extraEnv = {}) => runCli(args, { ...env, ...extraEnv }, collect),
     async startWorker(args = []) {
       // maintenance (health probes) would add stand-in calls the tests count; it has tests of its own
-      const child = run(['worker', '--no-maintenance', ...args]);
-      const c = collect(child);
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-      const w = { child, output: c.out, exited };
+      const w = await startWorkerProcess(['--no-maintenance', ...args], env, { onOutput: collect });
       workers.push(w);
-      // ready when it says so (or dies trying)
-      for (let i = 0; i < 300 && !c.out().includes('generation worker started'); i++) {
-        if (child.exitCode !== null) throw new Error(`worker exited early:\n${c.out()}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      if (!c.out().includes('generation worker started')) throw new Error(`worker did not start:\n${c.out()}`);
       return w;
     },
-    async applyFleet(fleet, args = []) {
-      const file = join(dir, `fleet-${randomBytes(3).toString('hex')}.json`);
-      await writeFile(file, JSON.stringify(fleet));
-      const r = await stack.cli(['apply', '-f', file, ...args]);
-      if (r.code !== 0) throw new Error(`apply failed (${r.code}):\n${r.stdout}${r.stderr}`);
-    },
+    applyFleet: (fleet, args = []) => applyFleetFile(dir, fleet, args, (a) => stack.cli(a)),
     logs: () => allOutput.map((o) => o()).join('\n'),
     async stop() {
       // kept for diagnosis: every process's output of this run

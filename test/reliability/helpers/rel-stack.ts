@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,15 +13,9 @@ import type { GenerationRequest } from '../../../src/core/request.js';
 import type { FailureReason } from '../../../src/core/types.js';
 import { startSimulator, type SimulatorConfig, type SimulatorHandle } from '../../../src/simulator/index.js';
 import { createTestDatabase } from '../../helpers/postgres.js';
-import { ROOT } from '../../helpers/stack.js';
+import { ROOT, applyFleetFile, runCli, startWorkerProcess, type WorkerProcess } from '../../helpers/cli-process.js';
 
-const CLI = join(ROOT, 'src/cli/main.ts');
-
-export interface RelWorker {
-  child: ChildProcess;
-  output(): string;
-  exited: Promise<number | null>;
-}
+export type RelWorker = WorkerProcess;
 
 export interface FailedJob {
   jobId: string;
@@ -99,16 +92,7 @@ export async function startRelStack(opts: { name: string; sim: SimulatorConfig; 
   const workers: RelWorker[] = [];
   const outputs: Array<() => string> = [];
 
-  const spawnCli = (args: string[]): { child: ChildProcess; out: () => string; stdout: () => string; stderr: () => string } => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    const out = (): string => stdout + stderr;
-    outputs.push(out);
-    return { child, out, stdout: () => stdout, stderr: () => stderr };
-  };
+  const collect = (output: () => string): void => void outputs.push(output);
 
   const perScope = (rows: Array<{ k: string; n: number }>): ScopeCounts => Object.fromEntries(rows.filter((r) => r.n > 0).map((r) => [r.k, r.n]));
 
@@ -120,28 +104,13 @@ export async function startRelStack(opts: { name: string; sim: SimulatorConfig; 
     prefix,
     env,
     workers,
-    cli(args) {
-      const c = spawnCli(args);
-      return new Promise((resolve) => c.child.on('exit', (code) => resolve({ code, stdout: c.stdout(), stderr: c.stderr() })));
-    },
+    cli: (args) => runCli(args, env, collect),
     async startWorker(args = []) {
-      const c = spawnCli(['worker', ...args]);
-      const exited = new Promise<number | null>((resolve) => c.child.on('exit', (code) => resolve(code)));
-      const w: RelWorker = { child: c.child, output: c.out, exited };
+      const w = await startWorkerProcess(args, env, { onOutput: collect, readyTimeoutMs: 30_000 });
       workers.push(w);
-      for (let i = 0; i < 600 && !c.out().includes('generation worker started'); i++) {
-        if (c.child.exitCode !== null) throw new Error(`worker exited early:\n${c.out()}`);
-        await sleep(50);
-      }
-      if (!c.out().includes('generation worker started')) throw new Error(`worker did not start:\n${c.out()}`);
       return w;
     },
-    async applyFleet(fleet) {
-      const file = join(dir, `fleet-${randomBytes(3).toString('hex')}.json`);
-      await writeFile(file, JSON.stringify(fleet));
-      const r = await stack.cli(['apply', '-f', file]);
-      if (r.code !== 0) throw new Error(`apply failed (${r.code}):\n${r.stdout}${r.stderr}`);
-    },
+    applyFleet: (fleet) => applyFleetFile(dir, fleet, [], (a) => stack.cli(a)),
     async enqueueAll(requests, parallel = 100) {
       const ids: string[] = [];
       for (let i = 0; i < requests.length; i += parallel) {
