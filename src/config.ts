@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ConfigError } from './errors.js';
 
 /**
  * The only reader of process.env. Everything else receives a frozen Config
@@ -57,9 +58,7 @@ export type Config = Readonly<{
   logLevel: z.infer<typeof logLevel>;
 }>;
 
-export class ConfigError extends Error {
-  readonly code = 'config_invalid';
-}
+export { ConfigError };
 
 export function parseConfig(env: Record<string, string | undefined>): Config {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));

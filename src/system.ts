@@ -1,35 +1,50 @@
 import type { Redis } from 'ioredis';
-import { migrateDatabase, openDatabase, PGLITE_WARNING, type Database } from './adapters/postgres/db.js';
-import { activeExclusions, upsertExclusion } from './adapters/postgres/exclusions-repo.js';
-import { disableKey, fleetVersion, loadFleet, loadKeySecrets } from './adapters/postgres/fleet-repo.js';
-import { refundRpd, reserveRpd } from './adapters/postgres/ledger-repo.js';
-import { recordLearnedLimit } from './adapters/postgres/limits-repo.js';
-import { recordUsage } from './adapters/postgres/usage-repo.js';
+import { sql } from 'drizzle-orm';
+import { migrateDatabase, openDatabase, PGLITE_WARNING } from './adapters/postgres/db.js';
+import { createPostgresStores } from './adapters/postgres/stores.js';
 import { connectRedis } from './adapters/redis/connection.js';
-import { createRedisLimiter, type Limiter } from './adapters/redis/limiter.js';
-import type { FleetSource } from './app/fleet-cache.js';
-import type { FleetRecords, Ledger, UsageEvent } from './app/ports.js';
-import type { Config } from './config.js';
+import { viaRedis } from './adapters/redis/errors.js';
+import { redisKeys, type RedisKeys } from './adapters/redis/keys.js';
+import { createRedisLimiter } from './adapters/redis/limiter.js';
+import { createAdmin, type Admin } from './app/admin.js';
+import type { FleetRecords, FleetSource, Ledger, Limiter } from './app/ports.js';
+import { quotaSnapshot, type QuotaSnapshot } from './app/snapshot.js';
+import type { DemotionStore, ExclusionStore, FleetStore, UsageStore } from './app/stores.js';
+import { environmentLookup, type Config } from './config.js';
+import { DEFAULT_BREAKER, type BreakerConfig } from './core/breaker.js';
+import { buildFleetIndex, type FleetIndex } from './core/fleet-index.js';
 import { fixedLengthDay, pacificDay, type DayClock } from './core/pacific-day.js';
-import { QuotaflowError } from './errors.js';
+import { scopeOf } from './core/scope.js';
+import { errorMessage } from './errors.js';
 import type { Logger } from './logger.js';
 
 /**
- * The adapters every entrypoint needs, opened once and wired together: the
- * one place that knows Postgres and Redis implement the app's ports.
+ * The composition root: the adapters every entrypoint needs, opened once and
+ * wired to the app's ports and use cases. The only place that knows Postgres
+ * and Redis implement them; entrypoints (workers, API, CLI) use what this
+ * returns and never a database handle.
  */
 export interface System {
   config: Config;
   logger: Logger;
-  db: Database;
   dbKind: 'postgres' | 'pglite';
+  /** the connection BullMQ queues and the metrics reader share */
   redis: Redis;
+  keys: RedisKeys;
   limiter: Limiter;
   ledger: Ledger;
   records: FleetRecords;
   fleetSource: FleetSource;
+  stores: { fleet: FleetStore; exclusions: ExclusionStore; usage: UsageStore; demotions: DemotionStore };
+  admin: Admin;
+  breaker: BreakerConfig;
   day: DayClock;
-  writeUsage(events: UsageEvent[]): Promise<void>;
+  /** the stored fleet, indexed */
+  loadFleet(): Promise<FleetIndex>;
+  /** quota, blocks and breakers of every scope right now */
+  snapshot(): Promise<QuotaSnapshot>;
+  /** whether Redis and Postgres answer ('ok' or what went wrong) */
+  ping(): Promise<{ redis: string; postgres: string }>;
   /** publishes the stored fleet version so every worker reloads within a poll */
   announce(): Promise<void>;
   /** puts day exclusions from Postgres back into Redis (after a Redis restart, at start) */
@@ -37,71 +52,76 @@ export interface System {
   close(): Promise<void>;
 }
 
-export function fleetVersionKey(prefix: string): string {
-  return `${prefix}:fleet:version`;
-}
-
 export async function openSystem(config: Config, logger: Logger, opts: { migrate?: boolean } = {}): Promise<System> {
   const handle = await openDatabase({ ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}), dataDir: config.dataDir });
   if (handle.kind === 'pglite') logger.warn(PGLITE_WARNING);
   if (opts.migrate !== false) await migrateDatabase(handle);
-  const { db } = handle;
+  const pg = createPostgresStores(handle.db, { secretKey: config.secretKey });
   const redis = connectRedis(config.redisUrl);
   redis.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis connection error'));
-  const limiter = createRedisLimiter(redis, config.prefix);
+  const keys = redisKeys(config.prefix);
+  const breaker: BreakerConfig = { ...DEFAULT_BREAKER, failureThreshold: config.breaker.threshold, openMs: config.breaker.openMs };
+  const limiter = createRedisLimiter(redis, keys, { breaker });
   const day = config.dayLengthMs ? fixedLengthDay(config.dayLengthMs) : pacificDay;
-  const versionKey = fleetVersionKey(config.prefix);
 
   const announce = async (): Promise<void> => {
-    const v = await fleetVersion(db);
-    await redis.set(versionKey, v);
-    await redis.publish(versionKey, v);
+    const v = await pg.fleetSource.storedVersion();
+    await viaRedis('fleet announcement', async () => {
+      await redis.set(keys.fleetVersion, v);
+      await redis.publish(keys.fleetVersion, v);
+    });
+  };
+  const loadFleet = async (): Promise<FleetIndex> => buildFleetIndex(await pg.fleetSource.load());
+  const fleetSource: FleetSource = {
+    ...pg.fleetSource,
+    announcedVersion: () => viaRedis('fleet version read', () => redis.get(keys.fleetVersion)),
+    async subscribe(onChange) {
+      const sub = redis.duplicate();
+      sub.on('error', () => undefined);
+      sub.on('message', () => onChange());
+      await sub.subscribe(keys.fleetVersion);
+      return async () => {
+        await sub.quit().catch(() => sub.disconnect());
+      };
+    },
+  };
+  const check = async (f: () => Promise<unknown>): Promise<string> => {
+    try {
+      await Promise.race([f(), new Promise((_, reject) => setTimeout(() => reject(new Error('timed out after 2 s')), 2_000).unref())]);
+      return 'ok';
+    } catch (err) {
+      return `error: ${errorMessage(err)}`;
+    }
   };
 
   return {
     config,
     logger,
-    db,
     dbKind: handle.kind,
     redis,
+    keys,
     limiter,
+    ledger: pg.ledger,
+    records: pg.records,
+    fleetSource,
+    stores: { fleet: pg.fleet, exclusions: pg.exclusions, usage: pg.usage, demotions: pg.demotions },
+    admin: createAdmin({ fleet: pg.fleet, exclusions: pg.exclusions, limiter, loadFleet, announce, secretKey: config.secretKey, resolveEnv: environmentLookup, clock: Date.now, logger }),
+    breaker,
     day,
-    ledger: {
-      reserve: (s) => reserveRpd(db, s),
-      refund: (s) => refundRpd(db, s),
+    loadFleet,
+    snapshot: () => quotaSnapshot({ fleet: loadFleet, limiter, ledger: pg.ledger, day, clock: Date.now }),
+    ping: async () => {
+      const [r, p] = await Promise.all([check(() => redis.ping()), check(() => handle.db.execute(sql`select 1`))]);
+      return { redis: r, postgres: p };
     },
-    records: {
-      excludeScope: (e) => upsertExclusion(db, e),
-      disableKey: (keyId, reason) => disableKey(db, keyId, reason, 'system'),
-      learnLimit: (l) => recordLearnedLimit(db, l),
-    },
-    fleetSource: {
-      load: () => loadFleet(db),
-      loadSecrets: () => {
-        if (!config.secretKey) throw new QuotaflowError('config_invalid', 'QUOTAFLOW_SECRET is not set: stored keys cannot be decrypted');
-        return loadKeySecrets(db, config.secretKey);
-      },
-      announcedVersion: () => redis.get(versionKey),
-      storedVersion: () => fleetVersion(db),
-      async subscribe(onChange) {
-        const sub = redis.duplicate();
-        sub.on('error', () => undefined);
-        sub.on('message', () => onChange());
-        await sub.subscribe(versionKey);
-        return async () => {
-          await sub.quit().catch(() => sub.disconnect());
-        };
-      },
-    },
-    writeUsage: (events) => recordUsage(db, events),
     announce,
     async restoreBlocks() {
       const now = Date.now();
-      const rows = await activeExclusions(db, new Date(now));
+      const rows = await pg.exclusions.active(new Date(now));
       for (const r of rows) {
         const ttl = r.until ? r.until.getTime() - now : 0;
         if (r.until && ttl <= 0) continue;
-        await limiter.block(`${r.projectId}|${r.model}`, 'day', ttl, r.reason);
+        await limiter.block(scopeOf(r.projectId, r.model), 'day', ttl, r.reason);
       }
       return rows.length;
     },

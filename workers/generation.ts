@@ -3,11 +3,12 @@ import { createGeminiPool } from '../src/adapters/gemini/index.js';
 import { GENERATION_QUEUE, encodeFailure, type GenerationJobData, type GenerationResult } from '../src/adapters/queue/job-contract.js';
 import { parseJobData } from '../src/adapters/queue/job-data.js';
 import { connectRedis } from '../src/adapters/redis/connection.js';
+import { viaRedis } from '../src/adapters/redis/errors.js';
 import { createBlamer } from '../src/app/blame.js';
 import { createFleetCache } from '../src/app/fleet-cache.js';
 import { createLeaser } from '../src/app/leaser.js';
 import { processJob } from '../src/app/process-job.js';
-import type { Alerts, JobMetrics } from '../src/app/ports.js';
+import type { Alerts, JobMetrics, Upstream } from '../src/app/ports.js';
 import { NO_METRICS } from '../src/app/ports.js';
 import { createUsageBuffer } from '../src/app/usage-buffer.js';
 import { DependencyError, ValidationError, errorMessage } from '../src/errors.js';
@@ -28,6 +29,8 @@ export interface GenerationWorkerOptions {
   /** operator alerts (webhook); default: a warning in the log */
   alerts?: Alerts;
   metrics?: JobMetrics;
+  /** wraps the Gemini client (tests inject faults; benchmarks count calls) */
+  wrapUpstream?: (upstream: Upstream) => Upstream;
 }
 
 export async function startGenerationWorker(sys: System, opts: GenerationWorkerOptions = {}): Promise<GenerationWorker> {
@@ -36,8 +39,9 @@ export async function startGenerationWorker(sys: System, opts: GenerationWorkerO
   const metrics = opts.metrics ?? NO_METRICS;
   await sys.restoreBlocks();
   const fleet = await createFleetCache(sys.fleetSource, { logger });
-  const gemini = createGeminiPool({ baseUrl: config.geminiBaseUrl, timeoutMs: config.geminiTimeoutMs, secretOf: fleet.secretOf });
-  const usage = createUsageBuffer((events) => sys.writeUsage(events), { logger });
+  const pool = createGeminiPool({ baseUrl: config.geminiBaseUrl, timeoutMs: config.geminiTimeoutMs, secretOf: fleet.secretOf });
+  const gemini = opts.wrapUpstream ? opts.wrapUpstream(pool) : pool;
+  const usage = createUsageBuffer((events) => sys.stores.usage.write(events), { logger });
   const leaser = createLeaser({ limiter: sys.limiter, ledger: sys.ledger, day: sys.day });
   const blame = createBlamer({
     limiter: sys.limiter,
@@ -51,7 +55,7 @@ export async function startGenerationWorker(sys: System, opts: GenerationWorkerO
       await sys.announce();
       await fleet.refresh(true);
     },
-    breaker: config.breaker,
+    breakerOpenMs: sys.breaker.openMs,
   });
 
   // jobs running in this process, so shutdown can hand back those that outlive the grace period
@@ -69,9 +73,7 @@ export async function startGenerationWorker(sys: System, opts: GenerationWorkerO
 
   const processOne = async (job: Job<GenerationJobData, GenerationResult>, token?: string): Promise<GenerationResult> => {
     const jobId = job.id ?? '';
-    const saveState = async (state: NonNullable<GenerationJobData['state']>): Promise<void> => {
-      await job.updateData({ ...data, state });
-    };
+    const saveState = (state: NonNullable<GenerationJobData['state']>): Promise<void> => viaRedis('job state save', () => job.updateData({ ...data, state }));
     let data: GenerationJobData;
     try {
       data = parseJobData(job.data);
@@ -84,10 +86,17 @@ export async function startGenerationWorker(sys: System, opts: GenerationWorkerO
     try {
       decision = await processJob(jobId, data, { fleet: fleet.current, leaser, upstream: gemini, usage, blame, saveState, clock: Date.now, random: Math.random, logger, metrics });
     } catch (err) {
-      // Postgres or Redis trouble: the job waits and tries again instead of spending attempts
-      logger.warn({ jobId, err: errorMessage(err) }, 'dependency failed during lease; job will retry');
-      await job.moveToDelayed(Date.now() + DEPENDENCY_RETRY_MS, token);
-      throw new DelayedError();
+      if (err instanceof DependencyError) {
+        // Postgres or Redis trouble: the job waits and tries again instead of spending attempts
+        logger.warn({ jobId, err: err.message }, 'a dependency failed during the job; it will retry');
+        await job.moveToDelayed(Date.now() + DEPENDENCY_RETRY_MS, token);
+        throw new DelayedError();
+      }
+      // anything else is a bug: fail the job at once instead of retrying it until its deadline
+      logger.error({ jobId, err }, `job failed on an internal error: ${errorMessage(err)}`);
+      metrics.finished({ tenantId: data.request.tenantId, outcome: 'failed', reason: 'internal' });
+      alerts.send({ kind: 'internal_error', subject: 'generation worker', detail: `job ${jobId} failed on an internal error (see the worker log)` });
+      throw new UnrecoverableError(encodeFailure('internal', 'quotaflow failed on an internal error while processing this job (the operator has the details)'));
     }
     switch (decision.kind) {
       case 'completed':

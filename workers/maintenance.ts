@@ -1,19 +1,11 @@
 import { Queue, Worker, type Job } from 'bullmq';
 import { createWebhookAlerts } from '../src/adapters/alerts/webhook.js';
 import { createGeminiPool } from '../src/adapters/gemini/index.js';
-import { listKeys } from '../src/adapters/postgres/admin-repo.js';
-import { deleteExpiredExclusions } from '../src/adapters/postgres/exclusions-repo.js';
-import { enableKey } from '../src/adapters/postgres/fleet-repo.js';
-import { rpdUsage } from '../src/adapters/postgres/ledger-repo.js';
-import { deleteUsageBefore } from '../src/adapters/postgres/usage-repo.js';
 import { connectRedis } from '../src/adapters/redis/connection.js';
-import { keyOutcomeBuckets, loadDemotions, saveDemotions } from '../src/adapters/postgres/key-health-repo.js';
 import { evaluateKeyPriorities } from '../src/app/dynamic-priority.js';
 import { runHealthCheck } from '../src/app/health-check.js';
 import { alertNoCapacity, expireExclusions, MAINTENANCE_DEFAULTS, MAINTENANCE_JOBS, MAINTENANCE_QUEUE, trimUsage, type MaintenanceJob } from '../src/app/maintenance.js';
 import type { Alerts } from '../src/app/ports.js';
-import { quotaStatus } from '../src/app/quota-status.js';
-import { buildFleetIndex } from '../src/core/fleet-index.js';
 import { DependencyError, errorMessage } from '../src/errors.js';
 import type { System } from '../src/system.js';
 
@@ -53,28 +45,27 @@ export async function startMaintenanceWorker(sys: System, opts: MaintenanceOptio
       // fresh secrets each run: a key whose secret changed is probed with the new one
       secrets = await sys.fleetSource.loadSecrets();
       return runHealthCheck({
-        keys: () => listKeys(sys.db),
+        keys: () => sys.stores.fleet.keys(),
         fleet: () => sys.fleetSource.load(),
         probe: (c) => gemini.probe(c),
         disable: (keyId, reason) => sys.records.disableKey(keyId, reason),
-        enable: (keyId) => enableKey(sys.db, keyId),
+        enable: (keyId) => sys.stores.fleet.enableKey(keyId),
         announce: sys.announce,
         alerts,
         logger,
       });
     },
-    'expire-exclusions': () => expireExclusions({ deleteExpired: (now) => deleteExpiredExclusions(sys.db, now), announce: sys.announce, logger }, new Date()),
-    'usage-retention': () => trimUsage({ deleteBefore: (before) => deleteUsageBefore(sys.db, before), logger }, Date.now(), o.usageRetentionDays),
+    'expire-exclusions': () => expireExclusions({ deleteExpired: (now) => sys.stores.exclusions.deleteExpired(now), announce: sys.announce, logger }, new Date()),
+    'usage-retention': () => trimUsage({ deleteBefore: (before) => sys.stores.usage.deleteBefore(before), logger }, Date.now(), o.usageRetentionDays),
     'capacity-check': async () => {
-      const fleet = buildFleetIndex(await sys.fleetSource.load());
-      const used = new Map((await rpdUsage(sys.db, sys.day.dayId(Date.now()))).map((r) => [`${r.projectId}|${r.model}`, r.used]));
-      return alertNoCapacity(fleet, await quotaStatus(fleet, sys.limiter, used), alerts);
+      const snap = await sys.snapshot();
+      return alertNoCapacity(snap.fleet, snap.scopes, alerts);
     },
     'key-priority': () =>
       evaluateKeyPriorities({
-        buckets: (since) => keyOutcomeBuckets(sys.db, since),
-        demoted: () => loadDemotions(sys.db),
-        save: (ids) => saveDemotions(sys.db, ids),
+        buckets: (since) => sys.stores.usage.keyOutcomeBuckets(since),
+        demoted: () => sys.stores.demotions.load(),
+        save: (ids) => sys.stores.demotions.save(ids),
         announce: sys.announce,
         clock: Date.now,
         logger,

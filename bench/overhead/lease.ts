@@ -5,7 +5,6 @@
  * empty windows. Planning (`planLease`) is timed separately.
  */
 import { performance } from 'node:perf_hooks';
-import { applyFleet } from '../../src/adapters/postgres/fleet-repo.js';
 import { createLeaser } from '../../src/app/leaser.js';
 import { buildFleetIndex } from '../../src/core/fleet-index.js';
 import { planLease } from '../../src/core/lease-plan.js';
@@ -39,7 +38,7 @@ export async function runLeaseLatency(opts: { keys: number; iterations: number; 
   const config = env.config({ geminiBaseUrl: 'http://127.0.0.1:9' });
   const sys = await openSystem(config, createLogger({ level: 'silent' }), { migrate: false });
   try {
-    await applyFleet(sys.db, fleetSpec(s), { secretKey: config.secretKey ?? Buffer.alloc(32), resolveEnv: () => undefined, prune: true });
+    await sys.admin.applyFleet(fleetSpec(s), { prune: true });
     const index = buildFleetIndex(await sys.fleetSource.load());
     const leaser = createLeaser({ limiter: sys.limiter, ledger: sys.ledger, day: sys.day });
     const acquire: number[] = [];

@@ -11,7 +11,6 @@ import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { startGenerationWorker } from '../../workers/generation.js';
 import { createGeminiPool } from '../../src/adapters/gemini/index.js';
-import { applyFleet } from '../../src/adapters/postgres/fleet-repo.js';
 import { createClient } from '../../src/adapters/queue/client.js';
 import { GENERATION_QUEUE, type GenerationJobData, type GenerationResult } from '../../src/adapters/queue/job-contract.js';
 import { parseJobData } from '../../src/adapters/queue/job-data.js';
@@ -68,8 +67,7 @@ export async function runThroughput(opts: { variant: Variant; round: number; mes
   const sys = opts.variant === 'quotaflow' ? await openSystem(config, logger, { migrate: false }) : null;
   try {
     if (sys) {
-      await applyFleet(sys.db, fleetSpec(s), { secretKey: config.secretKey ?? Buffer.alloc(32), resolveEnv: () => undefined, prune: true });
-      await sys.announce();
+      await sys.admin.applyFleet(fleetSpec(s), { prune: true });
     }
     await queue.pause();
     for (let i = 0; i < opts.messages; i += 100) {

@@ -5,7 +5,6 @@
  */
 import { Redis } from 'ioredis';
 import { startGenerationWorker } from '../../workers/generation.js';
-import { applyFleet } from '../../src/adapters/postgres/fleet-repo.js';
 import { createClient } from '../../src/adapters/queue/client.js';
 import { createLogger } from '../../src/logger.js';
 import { startSimulator, type SimCall } from '../../src/simulator/index.js';
@@ -43,8 +42,7 @@ export async function runPolicy(s: Scenario, policy: Policy, redisUrl: string): 
       for (let i = 0; i < s.workers.count; i++) systems.push(await openSystem(config, logger, { migrate: false }));
       const first = systems[0];
       if (!first) throw new Error('no workers configured');
-      await applyFleet(first.db, fleetSpec(s), { secretKey: config.secretKey ?? Buffer.alloc(32), resolveEnv: () => undefined, prune: true });
-      await first.announce();
+      await first.admin.applyFleet(fleetSpec(s), { prune: true });
       for (const sys of systems) {
         const w = await startGenerationWorker(sys, { concurrency: s.workers.concurrency });
         closers.push(() => w.close(1_000));

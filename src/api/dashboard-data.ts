@@ -1,5 +1,4 @@
 import type { Queue } from 'bullmq';
-import { listKeys, usageByTenant } from '../adapters/postgres/admin-repo.js';
 import type { System } from '../system.js';
 import { readLiveState } from './live-state.js';
 
@@ -14,7 +13,7 @@ export const TENANT_USAGE_WINDOW_MS = 24 * 3_600_000;
  */
 export async function dashboardData(sys: System, queue: Queue): Promise<Record<string, unknown>> {
   const live = await readLiveState(sys, queue);
-  const [keys, usage] = await Promise.all([listKeys(sys.db), usageByTenant(sys.db, new Date(live.at - TENANT_USAGE_WINDOW_MS))]);
+  const [keys, usage] = await Promise.all([sys.admin.keys(), sys.stores.usage.byTenant(new Date(live.at - TENANT_USAGE_WINDOW_MS))]);
   const tenants = new Map<string, { tenantId: string; ownRequests: number; centralRequests: number; successes: number; totalTokens: number }>();
   for (const t of live.fleet.fleet.tenants) tenants.set(t.id, { tenantId: t.id, ownRequests: 0, centralRequests: 0, successes: 0, totalTokens: 0 });
   for (const u of usage) {
@@ -36,7 +35,8 @@ export async function dashboardData(sys: System, queue: Queue): Promise<Record<s
     keys: keys.map((k) => ({ id: k.id, tenantId: k.tenantId, projectId: k.projectId, fingerprint: k.fingerprint, priority: k.priority, enabled: k.enabled, disabledReason: k.disabledReason, disabledBy: k.disabledBy })),
     tenants: [...tenants.values()],
     tenantUsageWindowMs: TENANT_USAGE_WINDOW_MS,
-    breakers: live.breakers,
+    breakers: live.scopes.filter((s) => s.breaker.state !== 'closed' || s.breaker.fails > 0).map((s) => ({ projectId: s.projectId, model: s.model, ...s.breaker })),
+    modelBlocks: live.modelBlocks,
     queue: live.queue,
   };
 }

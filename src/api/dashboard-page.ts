@@ -37,7 +37,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 <h2>Usage per tenant <span class="tag" id="window"></span></h2>
 <table id="tenants"><thead><tr><th>tenant</th><th>own-key calls</th><th>central-key calls</th><th>successes</th><th>tokens</th></tr></thead><tbody></tbody></table>
 <h2>Breakers and queue</h2>
-<table id="breakers"><thead><tr><th>model</th><th>breaker</th><th>fails</th><th>open for</th></tr></thead><tbody></tbody></table>
+<table id="breakers"><thead><tr><th>project</th><th>model</th><th>breaker</th><th>fails</th><th>open for</th></tr></thead><tbody></tbody></table>
 <p class="meta" id="queue"></p>
 <script>
 "use strict";
@@ -87,7 +87,8 @@ function render(d) {
   });
   document.getElementById('window').textContent = '(last ' + Math.round(d.tenantUsageWindowMs / 3600000) + ' h)';
   fill('tenants', d.tenants, (t, u) => { row(t, [u.tenantId, u.ownRequests, u.centralRequests, u.successes, u.totalTokens]).dataset.tenant = u.tenantId; });
-  fill('breakers', d.breakers, (t, b) => row(t, [b.model, b.state, b.fails, left(b.openMs)]));
+  const breakers = d.breakers.map((b) => [b.projectId, b.model, b.state, b.fails, left(b.openMs)]).concat(d.modelBlocks.map((m) => ['every project', m.model, 'blocked', '', left(m.msLeft)]));
+  fill('breakers', breakers, (t, b) => row(t, b));
   document.getElementById('queue').textContent = 'queue: ' + Object.entries(d.queue).map(([k, v]) => k + ' ' + v).join(' · ');
 }
 async function tick() {

@@ -23,8 +23,10 @@ export function liveFamilies(s: LiveState): MetricFamily[] {
     gauge('quotaflow_scope_excluded_seconds', 'Seconds left on a (project, model) day exclusion in Redis (-1: until cleared).',
       s.scopes.filter((x) => x.excludedMs !== null).map((x) => ({ labels: scope(x), value: seconds(x.excludedMs ?? 0) }))),
     gauge('quotaflow_exclusions', 'Stored exclusions in force, by reason.', [...exclusionsByReason].map(([reason, value]) => ({ labels: { reason }, value }))),
-    gauge('quotaflow_breaker_state', 'Per-model breaker: 1 for the current state, 0 for the others.',
-      s.breakers.flatMap((b) => (['closed', 'open', 'half_open'] as const).map((st) => ({ labels: { model: b.model, state: st }, value: b.state === st ? 1 : 0 })))),
+    gauge('quotaflow_breaker_state', 'Per (project, model) circuit breaker: 1 for the current state, 0 for the others.',
+      s.scopes.flatMap((x) => (['closed', 'open', 'half_open'] as const).map((st) => ({ labels: { ...scope(x), state: st }, value: x.breaker.state === st ? 1 : 0 })))),
+    gauge('quotaflow_model_blocked_seconds', 'Seconds left on a model-wide block (breakers of several projects open together; -1: until cleared).',
+      s.modelBlocks.map((m) => ({ labels: { model: m.model }, value: seconds(m.msLeft) }))),
     gauge('quotaflow_keys', 'Keys by state.', [
       { labels: { state: 'enabled' }, value: keys.filter((k) => k.enabled).length },
       { labels: { state: 'disabled' }, value: keys.filter((k) => !k.enabled).length },

@@ -57,7 +57,7 @@ export async function buildApiServer(sys: System, opts: ApiServerOptions = {}): 
 
   healthRoutes(app, sys);
   metricsRoutes(app, sys, queue);
-  generationRoutes(app, { client, queue, maxWaitSeconds: opts.maxWaitSeconds ?? 120, guard: tenantGuard(sys.db) });
+  generationRoutes(app, { client, queue, maxWaitSeconds: opts.maxWaitSeconds ?? 120, guard: tenantGuard(sys.stores.fleet) });
 
   await app.register(async (admin) => {
     admin.addHook('onRequest', adminGuard(adminToken));

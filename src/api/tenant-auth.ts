@@ -1,7 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { hashToken } from '../adapters/crypto/secret-box.js';
-import { tenantByTokenHash } from '../adapters/postgres/fleet-repo.js';
-import type { Database } from '../adapters/postgres/db.js';
+import type { FleetStore } from '../app/stores.js';
 import type { Tenant } from '../core/types.js';
 import { bearerOf } from './admin-auth.js';
 
@@ -14,7 +13,7 @@ declare module 'fastify' {
 export interface TenantAuthOptions {
   /** how long a token lookup is remembered; short so a changed token stops working quickly; default 5000 ms */
   ttlMs?: number;
-  /** bound on remembered lookups (R18); default 1000 */
+  /** bound on remembered lookups; default 1000 */
   maxEntries?: number;
 }
 
@@ -23,7 +22,7 @@ export interface TenantAuthOptions {
  * token is hashed (sha256) and looked up in Postgres, never stored or logged.
  * Sets `req.tenant`. 401 without a token, 403 for a token no tenant has.
  */
-export function tenantGuard(db: Database, opts: TenantAuthOptions = {}) {
+export function tenantGuard(store: Pick<FleetStore, 'tenantByTokenHash'>, opts: TenantAuthOptions = {}) {
   const ttlMs = opts.ttlMs ?? 5_000;
   const max = opts.maxEntries ?? 1_000;
   const cache = new Map<string, { tenant: Tenant | null; until: number }>();
@@ -32,7 +31,7 @@ export function tenantGuard(db: Database, opts: TenantAuthOptions = {}) {
     const now = Date.now();
     const hit = cache.get(hash);
     if (hit && hit.until > now) return hit.tenant;
-    const tenant = await tenantByTokenHash(db, hash);
+    const tenant = await store.tenantByTokenHash(hash);
     cache.delete(hash);
     if (cache.size >= max) {
       const oldest = cache.keys().next();

@@ -1,8 +1,9 @@
-import type { Limiter } from '../adapters/redis/limiter.js';
-import { escalatedCooldownMs, STORM, type BlameAction } from '../core/failure-policy.js';
+import { scopeCooldownMs } from '../core/backoff.js';
+import { STORM, type BlameAction } from '../core/failure-policy.js';
 import type { DayClock } from '../core/pacific-day.js';
+import { scopeOf } from '../core/scope.js';
 import type { Logger } from '../logger.js';
-import type { Alerts, FleetRecords } from './ports.js';
+import type { Alerts, FleetRecords, Limiter } from './ports.js';
 
 export interface BlameDeps {
   limiter: Limiter;
@@ -13,7 +14,8 @@ export interface BlameDeps {
   logger: Logger;
   /** tells every worker the fleet changed (key disabled, model unsupported, limit learned) */
   announce: () => Promise<void>;
-  breaker?: { threshold: number; openMs: number };
+  /** how long an opened breaker blocks its scope: also the window in which several opening together block the model */
+  breakerOpenMs: number;
 }
 
 /**
@@ -21,7 +23,10 @@ export interface BlameDeps {
  * Postgres keeps what must survive a restart (day exclusions, disabled keys,
  * unsupported models, learned limits). When several projects fail alike at
  * once (an IP-level 429 storm, every key refused) it is not their fault: the
- * whole system backs off instead of cooling or disabling each of them (R13).
+ * whole system backs off instead of cooling or disabling each of them. A
+ * breaker is per (project, model), so one tenant's broken project cannot
+ * switch a model off for everyone; only when several projects' breakers open
+ * together is the model blocked for all.
  */
 export function createBlamer(deps: BlameDeps): (actions: readonly BlameAction[]) => Promise<void> {
   const { limiter, records, logger } = deps;
@@ -40,11 +45,13 @@ export function createBlamer(deps: BlameDeps): (actions: readonly BlameAction[])
     for (const a of actions) {
       switch (a.kind) {
         case 'cool-scope': {
+          let repeats = 0;
           if (a.failure === 'rate_unknown') {
             if (await storm('rate', a.projectId)) break;
-            const repeats = await limiter.note(`repeat:${a.scope}`, `${deps.clock()}:${Math.random()}`, 120_000);
-            await limiter.block(a.scope, 'cool', escalatedCooldownMs(a.ms, repeats), a.failure);
-          } else await limiter.block(a.scope, 'cool', a.ms, a.failure);
+            // earlier unexplained 429s of this scope in the last two minutes: the cooldown doubles with each
+            repeats = (await limiter.note(`repeat:${a.scope}`, `${deps.clock()}:${Math.random()}`, 120_000)) - 1;
+          }
+          await limiter.block(a.scope, 'cool', scopeCooldownMs(a, repeats), a.failure);
           break;
         }
         case 'exclude-day': {
@@ -54,12 +61,15 @@ export function createBlamer(deps: BlameDeps): (actions: readonly BlameAction[])
           await records.excludeScope({ projectId: a.projectId, model: a.model, reason: 'rate_day', until: new Date(until), detail: 'per-day quota exhausted (429 PerDay)' });
           break;
         }
-        case 'model-failure':
-          if (await limiter.modelFailure(a.model, deps.breaker)) {
-            deps.alerts.send({ kind: 'breaker_open', subject: a.model, detail: `breaker opened for ${a.model} after consecutive 5xx` });
-            logger.warn({ model: a.model }, 'circuit breaker opened');
-          }
+        case 'breaker-opened': {
+          logger.warn({ projectId: a.projectId, model: a.model }, 'circuit breaker opened');
+          const together = await limiter.note(`breaker:${a.model}`, a.projectId, deps.breakerOpenMs);
+          if (together >= STORM.projects && (await limiter.blockModel(a.model, deps.breakerOpenMs, 'breakers of several projects open'))) {
+            logger.warn({ model: a.model, projects: together }, `breakers of ${together} projects opened for ${a.model}: the model is blocked for every project`);
+            deps.alerts.send({ kind: 'breaker_open', subject: a.model, detail: `breakers of ${together} projects opened for ${a.model}; the model is blocked for ${deps.breakerOpenMs} ms` });
+          } else deps.alerts.send({ kind: 'breaker_open', subject: a.scope, detail: `breaker opened for ${a.model} on project ${a.projectId} after consecutive 5xx` });
           break;
+        }
         case 'disable-key':
           if (await storm('auth', a.keyId)) break;
           await records.disableKey(a.keyId, a.reason);
@@ -68,7 +78,7 @@ export function createBlamer(deps: BlameDeps): (actions: readonly BlameAction[])
           changed = true;
           break;
         case 'model-unsupported':
-          await limiter.block(`${a.projectId}|${a.model}`, 'day', 0, 'model_not_found');
+          await limiter.block(scopeOf(a.projectId, a.model), 'day', 0, 'model_not_found');
           await records.excludeScope({ projectId: a.projectId, model: a.model, reason: 'model_not_found', until: null, detail: 'model answered 404 for this project' });
           logger.warn({ projectId: a.projectId, model: a.model }, 'model not found for project: marked unsupported');
           changed = true;

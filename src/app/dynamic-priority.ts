@@ -13,7 +13,7 @@ export interface DynamicPriorityDeps {
 }
 
 /**
- * One evaluation of dynamic priority (R15), run by the maintenance worker:
+ * One evaluation of dynamic priority, run by the maintenance worker:
  * demotes keys whose decayed success rate fell below 80 %, restores those
  * back above 95 %, and tells the workers when anything changed.
  */

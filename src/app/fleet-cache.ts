@@ -1,17 +1,9 @@
 import { buildFleetIndex, type FleetIndex } from '../core/fleet-index.js';
 import type { Fleet } from '../core/types.js';
 import type { Logger } from '../logger.js';
+import type { FleetSource } from './ports.js';
 
-export interface FleetSource {
-  load(): Promise<Fleet>;
-  loadSecrets(): Promise<Map<string, string>>;
-  /** cheap: the version everyone agrees on (a Redis key), or null when unknown */
-  announcedVersion(): Promise<string | null>;
-  /** the authoritative version (Postgres) */
-  storedVersion(): Promise<string>;
-  /** calls back when a change is announced; returns a function that unsubscribes */
-  subscribe?(onChange: () => void): Promise<() => Promise<void>>;
-}
+export type { FleetSource };
 
 export interface FleetCache {
   current(): FleetIndex;

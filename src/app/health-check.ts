@@ -43,7 +43,7 @@ function probeModel(fleet: Fleet, projectId: string): string | undefined {
 }
 
 /**
- * R14: probes every enabled key, and every key the system disabled, with a
+ * Probes every enabled key, and every key the system disabled, with a
  * call that spends no generation quota. A key upstream rejects (invalid,
  * forbidden) is disabled by 'system' with an alert; a key disabled by
  * 'system' that is accepted again is re-enabled. Keys an operator or the

@@ -1,7 +1,8 @@
-import type { CandidateGroupRef, Limiter } from '../adapters/redis/limiter.js';
+import type { BreakerReport } from '../core/breaker.js';
+import { windowCosts, windowLimits, type WindowValues } from '../core/dimensions.js';
 import type { Candidate, CandidateGroup } from '../core/lease-plan.js';
 import type { DayClock } from '../core/pacific-day.js';
-import type { Ledger } from './ports.js';
+import type { CandidateGroupRef, Ledger, Limiter } from './ports.js';
 
 export interface Lease {
   candidate: Candidate;
@@ -19,8 +20,8 @@ export interface Leaser {
   acquire(groups: readonly CandidateGroup[], tokens: number, reservationId: string): Promise<LeaseResult>;
   /** Undoes a lease whose call was never made (RPM, TPM and RPD all returned). */
   cancel(lease: Lease): Promise<void>;
-  /** After the call: records the real input tokens (pass the reserved count when unknown). */
-  settle(lease: Lease, promptTokens: number, succeeded: boolean): Promise<void>;
+  /** After the call: records the real input tokens (pass the reserved count when unknown) and reports the call to the scope's breaker. */
+  settle(lease: Lease, promptTokens: number, report: BreakerReport): Promise<{ breakerOpened: boolean }>;
 }
 
 /** Candidates sent in one admission call, and the size of the chunks a large tier is cut into. */
@@ -45,7 +46,7 @@ const partsOf = new WeakMap<CandidateGroup, Part[]>();
 function partsFor(g: CandidateGroup, random: () => number): Part[] {
   const toRef = (cands: readonly Candidate[]): CandidateGroupRef => ({
     id: g.id,
-    candidates: cands.map((c) => ({ scope: c.scope, rpm: c.limits.rpm, tpm: c.limits.tpm })),
+    candidates: cands.map((c) => ({ scope: c.scope, limits: windowLimits(c.limits) })),
   });
   if (g.candidates.length <= TIER_CHUNK) {
     let parts = partsOf.get(g);
@@ -95,15 +96,15 @@ export function createLeaser(deps: { limiter: Limiter; ledger: Ledger; day: DayC
   const random = deps.random ?? Math.random;
 
   /** The first candidate with room, walking the batches in order; else when the earliest frees. */
-  const admit = async (groups: readonly CandidateGroup[], tokens: number, reservationId: string): Promise<{ candidate: Candidate; nowMs: number } | { earliest: number | null; nowMs: number }> => {
+  const admit = async (groups: readonly CandidateGroup[], costs: WindowValues, reservationId: string): Promise<{ candidate: Candidate; nowMs: number } | { earliest: number | null; nowMs: number }> => {
     let earliest: number | null = null;
     let nowMs = Date.now();
     for (const batch of batches(groups, random)) {
-      const adm = await limiter.admit(reservationId, tokens, batch.map((p) => p.ref));
+      const adm = await limiter.admit(reservationId, costs, batch.map((p) => p.ref));
       nowMs = adm.nowMs;
       if (adm.admitted) {
         const candidate = batch[adm.group]?.candidates[adm.candidate];
-        if (!candidate) throw new Error(`limiter admitted unknown candidate ${adm.group}/${adm.candidate}`);
+        if (!candidate) throw new Error(`the limiter admitted an unknown candidate ${adm.group}/${adm.candidate}`);
         return { candidate, nowMs };
       }
       if (adm.earliestFreeMs !== null) earliest = earliest === null ? adm.earliestFreeMs : Math.min(earliest, adm.earliestFreeMs);
@@ -114,8 +115,9 @@ export function createLeaser(deps: { limiter: Limiter; ledger: Ledger; day: DayC
   return {
     async acquire(groups, tokens, reservationId) {
       let remaining = groups.filter((g) => g.candidates.length > 0);
+      const costs = windowCosts(tokens);
       for (;;) {
-        const adm = await admit(remaining, tokens, reservationId);
+        const adm = await admit(remaining, costs, reservationId);
         if (!('candidate' in adm)) return { kind: 'wait', earliestFreeMs: adm.earliest, nowMs: adm.nowMs };
         const { candidate } = adm;
         const dayId = day.dayId(adm.nowMs);
@@ -137,8 +139,6 @@ export function createLeaser(deps: { limiter: Limiter; ledger: Ledger; day: DayC
       await limiter.release(lease.candidate.scope, lease.reservationId);
       await ledger.refund({ projectId: lease.candidate.projectId, model: lease.candidate.model, day: lease.day });
     },
-    async settle(lease, promptTokens, succeeded) {
-      await limiter.settle(lease.candidate.scope, lease.reservationId, promptTokens, succeeded);
-    },
+    settle: (lease, promptTokens, report) => limiter.settle(lease.candidate.scope, lease.reservationId, windowCosts(promptTokens), report),
   };
 }

@@ -1,7 +1,8 @@
 import type { FleetIndex } from '../core/fleet-index.js';
 import type { Logger } from '../logger.js';
 import type { Alerts } from './ports.js';
-import type { ScopeStatus } from './quota-status.js';
+import { scopeOf } from '../core/scope.js';
+import type { ScopeStatus } from './snapshot.js';
 
 /** The maintenance queue and its jobs: one enum of names, each with a handler (workers/maintenance.ts checks at start). */
 export const MAINTENANCE_QUEUE = 'maintenance';
@@ -42,12 +43,12 @@ export async function trimUsage(deps: { deleteBefore(before: Date): Promise<numb
  * weather and do not count.
  */
 export function tenantsWithoutCapacity(fleet: FleetIndex, scopes: readonly ScopeStatus[]): Array<{ tenantId: string; detail: string }> {
-  const usable = new Set(scopes.filter((s) => !s.unsupported && s.excludedMs === null && s.rpd.used < s.rpd.limit).map((s) => `${s.projectId}|${s.model}`));
+  const usable = new Set(scopes.filter((s) => !s.unsupported && s.excludedMs === null && s.rpd.used < s.rpd.limit).map((s) => scopeOf(s.projectId, s.model)));
   const out: Array<{ tenantId: string; detail: string }> = [];
   for (const t of fleet.fleet.tenants) {
     const keys = [...(t.keyMode !== 'central-only' ? fleet.ownKeys(t.id) : []), ...(t.keyMode !== 'own-only' ? fleet.centralKeys() : [])].filter((k) => k.enabled);
     const chain = t.models ?? fleet.fleet.models;
-    if (keys.some((k) => chain.some((m) => usable.has(`${k.projectId}|${m}`)))) continue;
+    if (keys.some((k) => chain.some((m) => usable.has(scopeOf(k.projectId, m))))) continue;
     const detail =
       keys.length === 0
         ? `tenant ${t.id} (${t.keyMode}) has no enabled key`

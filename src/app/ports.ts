@@ -1,5 +1,85 @@
+/**
+ * The ports of quotaflow: what the use cases in src/app need from the world,
+ * named by capability. Adapters implement them (src/adapters/*); each
+ * entrypoint wires them together once (src/system.ts). Contracts are stated
+ * here; test/contract runs one suite against every implementation.
+ */
+import type { BreakerConfig, BreakerReport } from '../core/breaker.js';
+import type { WindowValues } from '../core/dimensions.js';
 import type { Outcome } from '../core/outcome.js';
 import type { GenerationRequest } from '../core/request.js';
+import type { ScopeId } from '../core/scope.js';
+import type { Dimension, Fleet } from '../core/types.js';
+
+// ------------------------------------------------------------ admission
+
+export interface ScopeCandidate {
+  scope: ScopeId;
+  /** the scope's limits in the sliding-minute dimensions */
+  limits: WindowValues;
+}
+
+export interface CandidateGroupRef {
+  /** stable id of the group, for round robin among its ties */
+  id: string;
+  candidates: readonly ScopeCandidate[];
+}
+
+export type Admission =
+  /** probe: this lease is the one request a half-open breaker lets through */
+  | { admitted: true; group: number; candidate: number; nowMs: number; probe: boolean }
+  /** earliestFreeMs null: nothing frees by itself (only a fleet change or a day rollover would help) */
+  | { admitted: false; earliestFreeMs: number | null; nowMs: number };
+
+export type BlockKind = 'cool' | 'day';
+
+
+export interface BreakerView {
+  state: 'closed' | 'open' | 'half_open';
+  /** consecutive failures while closed */
+  fails: number;
+  /** ms until a probe may go (open), null otherwise */
+  openMs: number | null;
+}
+
+/**
+ * Exact sliding-window admission shared by all workers, plus the
+ * availability state admission reads (blocks, breakers). `admit` walks the
+ * groups in order and reserves on the least utilised scope with room in the
+ * first group that has one; it never admits over a limit, whatever the
+ * concurrency.
+ */
+export interface Limiter {
+  admit(reservationId: string, costs: WindowValues, groups: readonly CandidateGroupRef[]): Promise<Admission>;
+  /**
+   * After the call: costs become what upstream counted and the entry is
+   * re-stamped to now (conservative); the call is reported to the scope's
+   * breaker in the same step.
+   */
+  settle(scope: ScopeId, reservationId: string, costs: WindowValues, report: BreakerReport): Promise<{ breakerOpened: boolean }>;
+  /** Drops a reservation whose call was never made. */
+  release(scope: ScopeId, reservationId: string): Promise<void>;
+  breaker(scope: ScopeId): Promise<BreakerView>;
+  /** Notes a failure under `topic`; returns the distinct members seen within windowMs (this one included). */
+  note(topic: string, member: string, windowMs: number): Promise<number>;
+  /** Blocks a scope for ttlMs (<= 0: until cleared); never shortens an existing block. */
+  block(scope: ScopeId, kind: BlockKind, ttlMs: number, reason: string): Promise<boolean>;
+  clearBlock(scope: ScopeId, kind: BlockKind): Promise<void>;
+  /** Blocks a model for every project (several projects failing together). */
+  blockModel(model: string, ttlMs: number, reason: string): Promise<boolean>;
+  /** Blocks every scope for ttlMs (a correlated failure storm: back off globally). */
+  blockGlobal(ttlMs: number, reason: string): Promise<boolean>;
+  /** Current use of a scope in the window, per window dimension. */
+  usage(scope: ScopeId): Promise<WindowValues>;
+  /** ms left on the scope's blocks; null when none, Infinity when until cleared */
+  blocks(scope: ScopeId): Promise<{ coolMs: number | null; dayMs: number | null }>;
+  /** ms left on a model-wide block; null when none */
+  modelBlock(model: string): Promise<number | null>;
+}
+
+export type { BreakerConfig, BreakerReport };
+
+// ------------------------------------------------------------ ledger and upstream
 
 /** Daily request ledger (RPD), shared by all workers and kept across restarts. */
 export interface Ledger {
@@ -7,12 +87,38 @@ export interface Ledger {
   reserve(scope: { projectId: string; model: string; day: string; limit: number }): Promise<number | null>;
   /** Returns a reservation whose call was never made; never goes below zero. */
   refund(scope: { projectId: string; model: string; day: string }): Promise<void>;
+  /** Requests reserved on `day`, per scope. */
+  used(day: string): Promise<ReadonlyMap<ScopeId, number>>;
 }
 
-/** Gemini client port (see adapters/gemini). */
+/** Gemini client port (see adapters/gemini); never throws: failures are outcomes. */
 export interface Upstream {
   generate(call: { keyId: string; model: string; request: GenerationRequest }): Promise<{ outcome: Outcome; latencyMs: number }>;
 }
+
+// ------------------------------------------------------------ fleet
+
+/** Where workers load the fleet from, and how they hear that it changed. */
+export interface FleetSource {
+  load(): Promise<Fleet>;
+  loadSecrets(): Promise<Map<string, string>>;
+  /** cheap: the version everyone agrees on (a Redis key), or null when unknown */
+  announcedVersion(): Promise<string | null>;
+  /** the authoritative version (Postgres) */
+  storedVersion(): Promise<string>;
+  /** calls back when a change is announced; returns a function that unsubscribes */
+  subscribe?(onChange: () => void): Promise<() => Promise<void>>;
+}
+
+/** Durable records of what failures taught us (Postgres), announced to all workers. */
+export interface FleetRecords {
+  excludeScope(e: { projectId: string; model: string; reason: string; until: Date | null; detail: string }): Promise<void>;
+  disableKey(keyId: string, reason: string): Promise<void>;
+  /** true when the value changed */
+  learnLimit(l: { projectId: string; model: string; dimension: Dimension; value: number }): Promise<boolean>;
+}
+
+// ------------------------------------------------------------ records and signals
 
 export interface UsageEvent {
   at: Date;
@@ -36,17 +142,11 @@ export interface UsageSink {
   flush(): Promise<void>;
 }
 
-/** Durable records of what failures taught us (Postgres), announced to all workers. */
-export interface FleetRecords {
-  excludeScope(e: { projectId: string; model: string; reason: string; until: Date | null; detail: string }): Promise<void>;
-  disableKey(keyId: string, reason: string): Promise<void>;
-  /** true when the value changed */
-  learnLimit(l: { projectId: string; model: string; dimension: 'rpm' | 'tpm' | 'rpd'; value: number }): Promise<boolean>;
-}
+export type AlertKind = 'key_disabled' | 'breaker_open' | 'no_capacity' | 'internal_error';
 
 /** Operator alerts (webhook); never throws, never carries a secret. */
 export interface Alerts {
-  send(event: { kind: 'key_disabled' | 'breaker_open' | 'no_capacity'; subject: string; detail: string }): void;
+  send(event: { kind: AlertKind; subject: string; detail: string }): void;
 }
 
 /**

@@ -4,7 +4,7 @@ import type { UsageEvent, UsageSink } from './ports.js';
 /**
  * Batches usage events into one multi-row insert per interval. Bounded: past
  * `maxBuffered` the oldest events are dropped (and counted) rather than
- * letting a Postgres outage grow memory without limit (R18).
+ * letting a Postgres outage grow memory without limit.
  */
 export function createUsageBuffer(
   write: (events: UsageEvent[]) => Promise<void>,

@@ -2,8 +2,8 @@ import type { FailureClass, FailureOutcome } from './outcome.js';
 
 /**
  * How long a job waits before trying the same (key, model) pair again, by
- * failure class (R11). The schedule is data so deployments can tune it; the
- * job budget (R12), not the schedule, bounds how often a job retries.
+ * failure class. The schedule is data so deployments can tune it; the
+ * job budget, not the schedule, bounds how often a job retries.
  */
 export interface BackoffConfig {
   /** waits in ms for the 1st, 2nd, ... hit of a class; the last repeats. null = not retryable */
@@ -69,7 +69,7 @@ export const DEFAULT_SCOPE_COOLDOWN: ScopeCooldownConfig = Object.freeze({ minut
 
 /**
  * How long the (project, model) scope cools down after a 429, for every job
- * and worker (R10). 0 for classes that do not cool the scope. `repeat` counts
+ * and worker. 0 for classes that do not cool the scope. `repeat` counts
  * earlier hits of the same class, so an unexplained 429 escalates x2 each time.
  */
 export function scopeCooldownMs(

@@ -1,5 +1,5 @@
 /**
- * Circuit breaker per model (R10): 503/500 count against the model; after
+ * The circuit breaker of one (project, model): 503/500 count against it; after
  * `failureThreshold` consecutive failures it opens for `openMs`; then it is
  * half open and lets exactly ONE probe through; the probe's success closes
  * it, its failure re-opens it for another `openMs`.
@@ -32,6 +32,9 @@ export type BreakerState =
  * request that counts against the model ended.
  */
 export type BreakerEvent = 'pass' | 'success' | 'failure';
+
+/** How a finished call is reported: a success, a failure that counts (5xx), or nothing the breaker cares about. */
+export type BreakerReport = Exclude<BreakerEvent, 'pass'> | 'none';
 
 export const CLOSED: BreakerState = Object.freeze({ kind: 'closed', failures: 0 });
 

@@ -1,13 +1,19 @@
-import { backoffMs, scopeCooldownMs } from './backoff.js';
-import type { FailureOutcome } from './outcome.js';
+import { backoffMs } from './backoff.js';
+import type { FailureOutcome, Outcome } from './outcome.js';
+import type { BreakerReport } from './breaker.js';
+import type { ScopeId } from './scope.js';
 import type { Dimension, FailureReason } from './types.js';
 
-/** What a failed call blames, so no worker sends what is known to fail (R10). */
+/**
+ * What a failed call blames, so no worker sends what is known to fail: the
+ * right scope for each kind of failure (see docs/architecture.md, "Failures").
+ */
 export type BlameAction =
-  /** rate_unknown cooldowns escalate when the scope keeps answering them; see escalatedCooldownMs */
-  | { kind: 'cool-scope'; scope: string; projectId: string; ms: number; failure: 'rate_minute' | 'rate_unknown' }
-  | { kind: 'exclude-day'; scope: string; projectId: string; model: string }
-  | { kind: 'model-failure'; model: string; scope: string }
+  /** the scope cools down; for 429s without details the cooldown escalates while they repeat */
+  | { kind: 'cool-scope'; scope: ScopeId; projectId: string; failure: 'rate_minute' | 'rate_unknown'; retryAfterMs: number | null }
+  | { kind: 'exclude-day'; scope: ScopeId; projectId: string; model: string }
+  /** the scope's circuit breaker opened (the settle step counted the 5xx) */
+  | { kind: 'breaker-opened'; scope: ScopeId; projectId: string; model: string }
   | { kind: 'disable-key'; keyId: string; reason: string }
   | { kind: 'model-unsupported'; projectId: string; model: string }
   | { kind: 'learn-limit'; projectId: string; model: string; dimension: Dimension; value: number };
@@ -21,12 +27,18 @@ export interface FailureContext {
   keyId: string;
   projectId: string;
   model: string;
-  scope: string;
+  scope: ScopeId;
   /** the limit we believed in for the violated dimension, to learn from quotaValue */
   knownLimit: (d: Dimension) => number;
   /** earlier failures of the same class in this job */
   repeat: number;
   random: () => number;
+}
+
+/** 5xx count against the scope's breaker; a success closes it; nothing else says anything about it. */
+export function breakerReportOf(outcome: Outcome): BreakerReport {
+  if (outcome.kind === 'success') return 'success';
+  return outcome.failure === 'overloaded' || outcome.failure === 'internal' ? 'failure' : 'none';
 }
 
 /** Decides blame and the job's fate from one failed call. Pure. */
@@ -44,15 +56,13 @@ export function decideFailure(outcome: FailureOutcome, ctx: FailureContext): Fai
   switch (outcome.failure) {
     case 'rate_minute':
     case 'rate_unknown':
-      blame.push({ kind: 'cool-scope', scope: ctx.scope, projectId: ctx.projectId, ms: scopeCooldownMs(outcome, 0), failure: outcome.failure });
+      blame.push({ kind: 'cool-scope', scope: ctx.scope, projectId: ctx.projectId, failure: outcome.failure, retryAfterMs: outcome.retryAfterMs });
       return retry();
     case 'rate_day':
       blame.push({ kind: 'exclude-day', scope: ctx.scope, projectId: ctx.projectId, model: ctx.model });
       return retry();
     case 'overloaded':
     case 'internal':
-      blame.push({ kind: 'model-failure', model: ctx.model, scope: ctx.scope });
-      return retry();
     case 'timeout':
     case 'network':
       return retry();
@@ -70,10 +80,5 @@ export function decideFailure(outcome: FailureOutcome, ctx: FailureContext): Fai
   }
 }
 
-/** Correlated failures (R13): this many distinct projects failing alike within the window is a storm. */
+/** Correlated failures: this many distinct projects failing alike within the window is a storm, not their fault. */
 export const STORM = { projects: 3, windowMs: 10_000, backoffMs: 10_000 } as const;
-
-/** Cooldown for a scope's `repeats`-th 429 without details in two minutes: escalates, capped. */
-export function escalatedCooldownMs(baseMs: number, repeats: number): number {
-  return Math.min(baseMs * 2 ** Math.max(0, repeats - 1), 60_000);
-}

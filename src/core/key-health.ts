@@ -1,5 +1,5 @@
 /**
- * Dynamic priority (R15): a key whose recent success rate falls is demoted
+ * Dynamic priority: a key whose recent success rate falls is demoted
  * behind the keys of its model that work; once it recovers it is restored.
  * Hysteresis (demote below 80 %, restore above 95 %) keeps a key from
  * flapping. Only failures that say something about the key or its route

@@ -2,7 +2,7 @@ import { scopeOf, type FleetIndex } from './fleet-index.js';
 import type { ApiKey, ResolvedLimits } from './types.js';
 
 /**
- * Candidate order for one lease (R1, R3-R5, R7), as data:
+ * Candidate order for one lease, as data:
  *   key mode decides own keys, central keys, or own then central;
  *   within each, the model chain in order (every key of a model before the
  *   next model); within a model, one group per priority tier, best first.

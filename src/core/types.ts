@@ -70,7 +70,7 @@ export interface Fleet {
   learned: LearnedLimit[];
   /** (project, model) pairs that answered 404: never leased again for that project */
   unsupported: Array<{ projectId: string; model: string }>;
-  /** keys demoted by dynamic priority (R15): served after the healthy keys of each model */
+  /** keys demoted by dynamic priority: served after the healthy keys of each model */
   demoted?: string[];
 }
 
@@ -80,6 +80,11 @@ export interface Usage {
   totalTokens: number;
 }
 
-export const FAILURE_REASONS = ['exhausted', 'deadline', 'invalid_request', 'blocked', 'no_keys'] as const;
-/** Machine-readable reason a job failed, for the chatbot to pick its own fallback. */
+/**
+ * Machine-readable reason a job failed, for the chatbot to pick its own
+ * fallback: `exhausted` (attempts or model switches spent), `deadline`,
+ * `invalid_request`, `blocked` (safety), `no_keys` (nothing could ever serve
+ * the tenant), `internal` (a bug in quotaflow, logged with its stack).
+ */
+export const FAILURE_REASONS = ['exhausted', 'deadline', 'invalid_request', 'blocked', 'no_keys', 'internal'] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];

@@ -84,7 +84,7 @@ describe('/metrics after a run against the stand-in', () => {
     expect(total(t, 'quotaflow_quota_used', { project: 'p-own', model: PRO, dimension: 'rpd' })).toBe(4);
     expect(total(t, 'quotaflow_quota_used', { project: 'p-central', model: FLASH, dimension: 'tpm' })).toBeGreaterThan(0);
     expect(total(t, 'quotaflow_quota_limit', { project: 'p-own', model: PRO, dimension: 'rpm' })).toBe(100);
-    expect(total(t, 'quotaflow_breaker_state', { model: PRO, state: 'closed' }) + total(t, 'quotaflow_breaker_state', { model: PRO, state: 'open' })).toBe(1);
+    expect(total(t, 'quotaflow_breaker_state', { project: 'p-own', model: PRO, state: 'closed' }) + total(t, 'quotaflow_breaker_state', { project: 'p-own', model: PRO, state: 'open' })).toBe(1);
     expect(total(t, 'quotaflow_queue_jobs', { state: 'completed' })).toBe(11);
     expect(total(t, 'quotaflow_keys', { state: 'enabled' })).toBe(2);
     expect(t).toContain('# TYPE quotaflow_cooldowns gauge');

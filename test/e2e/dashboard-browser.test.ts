@@ -5,8 +5,6 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGenerationWorker, type GenerationWorker } from '../../workers/generation.js';
-import { usageByTenant } from '../../src/adapters/postgres/admin-repo.js';
-import { rpdUsage } from '../../src/adapters/postgres/ledger-repo.js';
 import { buildApiServer } from '../../src/api/server.js';
 import { parseConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
@@ -49,7 +47,7 @@ describe.skipIf(!HAVE_CHROMIUM)('quota dashboard in a real browser', () => {
     ]);
     // usage rows are written in batches: wait until the run's 8 calls are stored
     for (let i = 0; i < 200; i++) {
-      const rows = await usageByTenant(sys.db, new Date(Date.now() - 3_600_000));
+      const rows = await sys.stores.usage.byTenant(new Date(Date.now() - 3_600_000));
       if (rows.reduce((n, r) => n + r.requests, 0) >= 8) break;
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -74,7 +72,7 @@ describe.skipIf(!HAVE_CHROMIUM)('quota dashboard in a real browser', () => {
       expect(page.url()).toBe(`${base}/dashboard/`);
       const own = page.locator('tr[data-scope="p-own|gemini-2.5-flash"]');
       await own.waitFor();
-      const rpd = new Map((await rpdUsage(sys.db, sys.day.dayId(Date.now()))).map((r) => [`${r.projectId}|${r.model}`, r.used]));
+      const rpd = await sys.ledger.used(sys.day.dayId(Date.now()));
       expect(rpd.get('p-own|gemini-2.5-flash')).toBe(5);
       expect(rpd.get('p-central|gemini-2.5-flash')).toBe(3);
       const bars = own.locator('.bar');

@@ -110,7 +110,7 @@ describe('failures handled by their kind', () => {
     // restart every worker and forget Redis' copy of the exclusion: Postgres brings it back
     for (const w of stack.workers) w.child.kill('SIGTERM');
     await Promise.all(stack.workers.map((w) => w.exited));
-    await stack.redis.del(`${stack.prefix}:s:pb|b-model:day`);
+    expect(await stack.redis.hdel(`${stack.prefix}:s:pb|b-model:st`, 'day')).toBe(1);
     await stack.startWorker(['--concurrency', '4']);
     for (let i = 0; i < 3; i++) expect((await ask('tb')).keyId).toBe('b2');
     expect(calls((c) => c.keyLabel === 'b1').map((c) => c.status)).toEqual([200, 429]);
@@ -165,7 +165,7 @@ describe('failures handled by their kind', () => {
   });
 
   // last: a global backoff blocks every scenario
-  it('(R13) 429s without details from several projects at once: a global backoff, not a cooldown for each', async () => {
+  it('429s without details from several projects at once: a global backoff, not a cooldown for each', async () => {
     const err = await ask('th', 'storm', { deadlineMs: 4_000 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GenerationFailedError);
     expect(calls((c) => c.model === 'h-model').map((c) => c.keyLabel)).toEqual(['h1', 'h2', 'h3']);
@@ -179,6 +179,6 @@ describe('failures handled by their kind', () => {
     const cooled = async (p: string): Promise<boolean> => (await stack.redis.exists(`${stack.prefix}:note:repeat:${p}|h-model`)) === 1;
     expect([await cooled('ph1'), await cooled('ph2'), await cooled('ph3')]).toEqual([true, true, false]);
     expect(st.keys.filter((k) => k.id.startsWith('h')).every((k) => k.enabled)).toBe(true);
-    expect(await stack.redis.pttl(`${stack.prefix}:global:open`)).toBeGreaterThan(0);
+    expect(Number(await stack.redis.hget(`${stack.prefix}:global`, 'open'))).toBeGreaterThan(Date.now());
   });
 });

@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMaintenanceWorker, type MaintenanceWorker } from '../../workers/maintenance.js';
-import { listKeys } from '../../src/adapters/postgres/admin-repo.js';
-import { disableKey } from '../../src/adapters/postgres/fleet-repo.js';
 import type { Alerts } from '../../src/app/ports.js';
 import type { HealthReport } from '../../src/app/health-check.js';
 import { MAINTENANCE_JOBS } from '../../src/app/maintenance.js';
@@ -33,14 +31,14 @@ async function setKeyLists(lists: { invalidKeys?: string[]; forbiddenKeys?: stri
   expect(r.status).toBe(200);
 }
 
-const keyState = async (id: string): Promise<{ enabled: boolean; disabledBy: string | null } | undefined> => (await listKeys(sys.db)).find((k) => k.id === id);
+const keyState = async (id: string): Promise<{ enabled: boolean; disabledBy: string | null } | undefined> => (await sys.stores.fleet.keys()).find((k) => k.id === id);
 
 beforeAll(async () => {
   stack = await startStack({ name: 'health-check', sim: m.sim });
   await stack.applyFleet(m.fleet);
   sys = await openSystem(parseConfig(stack.env), createLogger({ level: 'warn' }));
   // an operator parked this key: the health check must leave it alone even though upstream accepts it
-  await disableKey(sys.db, 'parked', 'parked by ops', 'admin');
+  await sys.stores.fleet.disableKey('parked', 'parked by ops', 'admin');
   maint = await startMaintenanceWorker(sys, { alerts: { send: (e) => alerts.push(e) }, healthCheckEveryMs: 3_600_000 });
   // the scheduler's first run starts at once: let it finish so the runs below are the only ones
   for (let i = 0; i < 400; i++) {
@@ -57,7 +55,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-describe('key health checks (R14)', () => {
+describe('key health checks', () => {
   it('registers one job scheduler per maintenance job', async () => {
     const schedulers = await maint.queue.getJobSchedulers();
     expect(schedulers.map((s) => s.key).sort()).toEqual([...MAINTENANCE_JOBS].sort());
@@ -88,7 +86,7 @@ describe('key health checks (R14)', () => {
   });
 
   it('alerts when a tenant has no capacity left', async () => {
-    await disableKey(sys.db, 'flaky', 'test', 'admin');
+    await sys.stores.fleet.disableKey('flaky', 'test', 'admin');
     const stuck = await maint.run('capacity-check');
     expect(stuck).toEqual(['acme']);
     expect(alerts.at(-1)).toMatchObject({ kind: 'no_capacity', subject: 'acme' });

@@ -82,10 +82,10 @@ describe('metrics: recorders in several processes add up in Redis, /metrics show
   });
 
   it('shows live quota, limits, cooldowns, breakers, keys and queue depth', async () => {
-    await sys.limiter.admit('res-1', 100, [{ id: 'g', candidates: [{ scope: 'p1|m-pro', rpm: 10, tpm: 5000 }] }]);
+    await sys.limiter.admit('res-1', { rpm: 1, tpm: 100 }, [{ id: 'g', candidates: [{ scope: 'p1|m-pro', limits: { rpm: 10, tpm: 5000 } }] }]);
     await sys.limiter.block('p1|m-flash', 'cool', 30_000, 'rate_minute');
     await sys.ledger.reserve({ projectId: 'p1', model: 'm-pro', day: sys.day.dayId(Date.now()), limit: 100 });
-    await sys.limiter.modelFailure('m-flash', { threshold: 1, openMs: 60_000 });
+    for (let i = 0; i < 3; i++) await sys.limiter.settle('p1|m-flash', `none-${i}`, { rpm: 1, tpm: 0 }, 'failure');
     const t = (await app.inject({ url: '/metrics' })).body;
     expect(value(t, 'quotaflow_quota_used', { project: 'p1', model: 'm-pro', dimension: 'rpm' })).toBe(1);
     expect(value(t, 'quotaflow_quota_used', { project: 'p1', model: 'm-pro', dimension: 'tpm' })).toBe(100);
@@ -94,8 +94,8 @@ describe('metrics: recorders in several processes add up in Redis, /metrics show
     expect(value(t, 'quotaflow_scope_cooldown_seconds', { project: 'p1', model: 'm-flash' })).toBeGreaterThan(0);
     expect(value(t, 'quotaflow_cooldowns', {})).toBeUndefined(); // no labels: matched below
     expect(t).toMatch(/^quotaflow_cooldowns 1$/m);
-    expect(value(t, 'quotaflow_breaker_state', { model: 'm-flash', state: 'open' })).toBe(1);
-    expect(value(t, 'quotaflow_breaker_state', { model: 'm-pro', state: 'closed' })).toBe(1);
+    expect(value(t, 'quotaflow_breaker_state', { project: 'p1', model: 'm-flash', state: 'open' })).toBe(1);
+    expect(value(t, 'quotaflow_breaker_state', { project: 'p1', model: 'm-pro', state: 'closed' })).toBe(1);
     expect(value(t, 'quotaflow_keys', { state: 'enabled' })).toBe(1);
     expect(value(t, 'quotaflow_queue_jobs', { state: 'waiting' })).toBe(0);
     expect(t).toContain('quotaflow_api_process_cpu_user_seconds_total');

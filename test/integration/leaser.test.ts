@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { refundRpd, reserveRpd } from '../../src/adapters/postgres/ledger-repo.js';
-import { createRedisLimiter, type Limiter } from '../../src/adapters/redis/limiter.js';
+import { createPostgresStores } from '../../src/adapters/postgres/stores.js';
+import { createRedisLimiter } from '../../src/adapters/redis/limiter.js';
+import type { Limiter } from '../../src/app/ports.js';
 import { createLeaser, TIER_CHUNK, type Leaser } from '../../src/app/leaser.js';
 import type { Candidate, CandidateGroup } from '../../src/core/lease-plan.js';
 import { pacificDay } from '../../src/core/pacific-day.js';
@@ -29,7 +30,7 @@ beforeAll(async () => {
   db = await createTestDatabase();
   redis = new Redis(TEST_REDIS_URL);
   limiter = createRedisLimiter(redis, prefix);
-  leaser = createLeaser({ limiter, ledger: { reserve: (s) => reserveRpd(db.handle.db, s), refund: (s) => refundRpd(db.handle.db, s) }, day: pacificDay });
+  leaser = createLeaser({ limiter, ledger: createPostgresStores(db.handle.db, { secretKey: undefined }).ledger, day: pacificDay });
 });
 afterAll(async () => {
   await dropPrefix(prefix);
@@ -77,7 +78,7 @@ describe('leaser on real Redis and Postgres', () => {
     expect(a.kind === 'lease' && a.lease.candidate.scope).toBe(tight.scope);
     const b = await leaser.acquire([g, g2], 5, 'res-rpd-2');
     expect(b.kind === 'lease' && b.lease.candidate.scope).toBe(spare.scope);
-    expect(await limiter.usage(tight.scope)).toEqual({ requests: 1, tokens: 5 });
+    expect(await limiter.usage(tight.scope)).toEqual({ rpm: 1, tpm: 5 });
     const blocks = await limiter.blocks(tight.scope);
     expect(blocks.dayMs).toBeGreaterThan(0);
   });
@@ -88,7 +89,7 @@ describe('leaser on real Redis and Postgres', () => {
     const r = await leaser.acquire([group(model, [c])], 7, 'res-cancel');
     if (r.kind !== 'lease') throw new Error('expected a lease');
     await leaser.cancel(r.lease);
-    expect(await limiter.usage(c.scope)).toEqual({ requests: 0, tokens: 0 });
+    expect(await limiter.usage(c.scope)).toEqual({ rpm: 0, tpm: 0 });
     const again = await leaser.acquire([group(model, [c])], 7, 'res-cancel-2');
     expect(again.kind).toBe('lease');
   });

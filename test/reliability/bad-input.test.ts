@@ -14,7 +14,7 @@ import { matchedConfigs } from '../helpers/fleets.js';
 import { startAofRedis, type AofRedis } from './helpers/private-redis.js';
 import { startRelStack, type RelStack } from './helpers/rel-stack.js';
 
-/** R22: bad input gets a clear error and disturbs nothing else. */
+/** Bad input gets a clear error and disturbs nothing else. */
 const FLASH = 'gemini-2.5-flash';
 const LIM = { [FLASH]: { rpm: 1000, tpm: 50_000_000, rpd: 100_000 } };
 const TOKEN = 'tenant-token-beta-0000001';

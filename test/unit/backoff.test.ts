@@ -7,7 +7,7 @@ const low = (): number => 0; // -20 %
 const high = (): number => 0.999_999; // ~ +20 %
 
 describe('backoffMs', () => {
-  it('follows the R11 schedule without jitter', () => {
+  it('follows the default schedule without jitter', () => {
     const cases: Array<[FailureClass, number[]]> = [
       ['overloaded', [2_000, 5_000, 5_000]],
       ['internal', [2_000, 5_000]],

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decideFailure, escalatedCooldownMs, type FailureContext } from '../../src/core/failure-policy.js';
+import { scopeCooldownMs } from '../../src/core/backoff.js';
+import { breakerReportOf, decideFailure, type FailureContext } from '../../src/core/failure-policy.js';
 import type { FailureClass, FailureOutcome, QuotaViolation } from '../../src/core/outcome.js';
 
 const ctx: FailureContext = {
@@ -22,11 +23,13 @@ const out = (failure: FailureClass, extra: Partial<FailureOutcome> = {}): Failur
 });
 const kinds = (d: ReturnType<typeof decideFailure>): string[] => d.blame.map((b) => b.kind);
 
-describe('decideFailure (R10-R12)', () => {
+describe('decideFailure', () => {
   it('per-minute 429 cools the (project, model) for RetryInfo and retries elsewhere', () => {
     const d = decideFailure(out('rate_minute', { retryAfterMs: 37_000 }), ctx);
     expect(d.kind).toBe('retry');
-    expect(d.blame).toEqual([{ kind: 'cool-scope', scope: ctx.scope, projectId: 'p1', ms: 37_000, failure: 'rate_minute' }]);
+    expect(d.blame).toEqual([{ kind: 'cool-scope', scope: ctx.scope, projectId: 'p1', retryAfterMs: 37_000, failure: 'rate_minute' }]);
+    // the blame step turns it into the cooldown: RetryInfo as given
+    expect(scopeCooldownMs({ failure: 'rate_minute', retryAfterMs: 37_000 }, 0)).toBe(37_000);
   });
 
   it('per-day 429 excludes the scope for the day; a different quotaValue is learned', () => {
@@ -41,9 +44,13 @@ describe('decideFailure (R10-R12)', () => {
     expect(kinds(decideFailure(out('rate_minute', { violation }), ctx))).toEqual(['cool-scope']);
   });
 
-  it('503 and 500 count against the model breaker; network and timeouts blame nothing', () => {
-    expect(kinds(decideFailure(out('overloaded', { status: 503 }), ctx))).toEqual(['model-failure']);
-    expect(kinds(decideFailure(out('internal', { status: 500 }), ctx))).toEqual(['model-failure']);
+  it('503 and 500 count against the scope breaker (reported when settling); network and timeouts blame nothing', () => {
+    expect(breakerReportOf(out('overloaded', { status: 503 }))).toBe('failure');
+    expect(breakerReportOf(out('internal', { status: 500 }))).toBe('failure');
+    expect(breakerReportOf(out('network', { status: null }))).toBe('none');
+    expect(breakerReportOf(out('rate_minute', { status: 429 }))).toBe('none');
+    expect(breakerReportOf({ kind: 'success', text: '', usage: { promptTokens: 1, candidatesTokens: 1, totalTokens: 2 }, finishReason: 'STOP' })).toBe('success');
+    expect(kinds(decideFailure(out('overloaded', { status: 503 }), ctx))).toEqual([]);
     expect(kinds(decideFailure(out('network', { status: null }), ctx))).toEqual([]);
     expect(kinds(decideFailure(out('timeout', { status: 504 }), ctx))).toEqual([]);
   });
@@ -59,7 +66,7 @@ describe('decideFailure (R10-R12)', () => {
     expect(decideFailure(out('blocked', { status: 200 }), ctx)).toMatchObject({ kind: 'fail', reason: 'blocked', blame: [] });
   });
 
-  it('backs off the failed pair by error type (R11): 503 ~2 s then ~5 s, capped at 15 s', () => {
+  it('backs off the failed pair by error type: 503 ~2 s then ~5 s, capped at 15 s', () => {
     const first = decideFailure(out('overloaded'), ctx);
     const second = decideFailure(out('overloaded'), { ...ctx, repeat: 1 });
     if (first.kind !== 'retry' || second.kind !== 'retry') throw new Error('expected retries');
@@ -72,9 +79,10 @@ describe('decideFailure (R10-R12)', () => {
   });
 
   it('429 without details escalates its cooldown when it repeats, capped at a minute', () => {
-    expect(escalatedCooldownMs(5_000, 1)).toBe(5_000);
-    expect(escalatedCooldownMs(5_000, 2)).toBe(10_000);
-    expect(escalatedCooldownMs(5_000, 3)).toBe(20_000);
-    expect(escalatedCooldownMs(5_000, 10)).toBe(60_000);
+    const unknown = { failure: 'rate_unknown' as const, retryAfterMs: null };
+    expect(scopeCooldownMs(unknown, 0)).toBe(5_000);
+    expect(scopeCooldownMs(unknown, 1)).toBe(10_000);
+    expect(scopeCooldownMs(unknown, 2)).toBe(20_000);
+    expect(scopeCooldownMs(unknown, 9)).toBe(60_000);
   });
 });

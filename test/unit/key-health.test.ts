@@ -4,7 +4,7 @@ import { keyHealth, nextDemotions, type OutcomeBucket } from '../../src/core/key
 const NOW = 1_000_000_000;
 const b = (keyId: string, outcome: string, count: number, agoMin = 0): OutcomeBucket => ({ keyId, at: NOW - agoMin * 60_000, outcome, count });
 
-describe('key health (R15)', () => {
+describe('key health', () => {
   it('computes a success rate from the failures that concern the key only', () => {
     const [h] = keyHealth([b('k', 'success', 15), b('k', 'overloaded', 5), b('k', 'rate_minute', 50), b('k', 'bad_request', 9)], NOW);
     expect(h?.rate).toBeCloseTo(0.75);

@@ -52,7 +52,7 @@ describe('planLease', () => {
     expect(order(plan)).toEqual([`O:${PRO}:p1:a1`, `O:${FLASH}:p1:a2`]);
   });
 
-  it('a demoted key (R15) is served after the healthy keys of its model, still before the next model', () => {
+  it('a demoted key is served after the healthy keys of its model, still before the next model', () => {
     const f = buildFleetIndex(fleet([key('a1', 'acme', 'pa'), key('a2', 'acme', 'pb', 2)], 'own-only', { demoted: ['a1'] }));
     const plan = order(planLease(f, { tenantId: 'acme', chain: [PRO, FLASH] }));
     expect(plan.map((g) => g.split(':p')[0] + ':' + g.split(':').at(-1))).toEqual([`O:${PRO}:a2`, `O:${PRO}:a1`, `O:${FLASH}:a2`, `O:${FLASH}:a1`]);

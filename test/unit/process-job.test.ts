@@ -40,8 +40,9 @@ function fakeLeaser(opts: { room?: (g: CandidateGroup) => boolean; earliest?: nu
     async cancel(_l: Lease) {
       l.cancelled++;
     },
-    async settle(_l: Lease, t: number, _ok: boolean) {
+    async settle(_l: Lease, t: number) {
       l.settled.push(t);
+      return { breakerOpened: false };
     },
   };
   return l;
@@ -167,7 +168,7 @@ describe('processJob', () => {
     expect(d.calls).toHaveLength(0);
   });
 
-  it('after 3 model switches stays on the model it has (R12)', async () => {
+  it('after 3 model switches stays on the model it has', async () => {
     const state: JobState = {
       attempts: [FLASH, PRO, FLASH].map((model, i) => ({ at: i, keyId: 'k1', projectId: 'p1', model, central: false, outcome: 'overloaded' as const, status: 503, latencyMs: 1 })),
       tried: [],

@@ -9,7 +9,7 @@ export type AlertEvent = Parameters<Alerts['send']>[0];
 export interface WebhookAlertOptions {
   /** per delivery; default 5000 ms */
   timeoutMs?: number;
-  /** most alerts waiting to be sent; older ones are dropped first (R18); default 100 */
+  /** most alerts waiting to be sent; older ones are dropped first; default 100 */
   maxQueue?: number;
   /** the same (kind, subject) is sent at most once per window; default 10 min */
   dedupeMs?: number;

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { QuotaflowError } from '../../errors.js';
+import { ConfigError, SecretError } from '../../errors.js';
 
 /**
  * Secrets at rest: AES-256-GCM with a random 12-byte IV per value. The boxed
@@ -11,7 +11,7 @@ const TAG_BYTES = 16;
 
 function requireKey(key: Buffer): void {
   // The message names the expected size only: never the key itself.
-  if (key.length !== 32) throw new QuotaflowError('config_invalid', 'the secret key must be 32 bytes (QUOTAFLOW_SECRET: 64 hex characters)');
+  if (key.length !== 32) throw new ConfigError('the secret key must be 32 bytes (QUOTAFLOW_SECRET: 64 hex characters)');
 }
 
 /** Encrypts `plaintext` under a 32-byte key; returns `v1.<iv>.<tag>.<ciphertext>` (base64url parts). */
@@ -24,7 +24,7 @@ export function encryptSecret(key: Buffer, plaintext: string): string {
   return [VERSION, iv.toString('base64url'), tag.toString('base64url'), body.toString('base64url')].join('.');
 }
 
-/** Decrypts a value from encryptSecret; throws QuotaflowError `secret_undecryptable` (no secret in the message) when the key is wrong or the value was altered. */
+/** Decrypts a value from encryptSecret; throws SecretError (no secret in the message) when the key is wrong or the value was altered. */
 export function decryptSecret(key: Buffer, boxed: string): string {
   requireKey(key);
   const parts = boxed.split('.');
@@ -45,8 +45,8 @@ export function decryptSecret(key: Buffer, boxed: string): string {
   }
 }
 
-function undecryptable(why: string): QuotaflowError {
-  return new QuotaflowError('secret_undecryptable', `stored secret cannot be decrypted (${why})`);
+function undecryptable(why: string): SecretError {
+  return new SecretError(`stored secret cannot be decrypted (${why})`);
 }
 
 /** A short, non-reversible identifier of a secret (`sha256:` + 12 hex), safe to show and log. */

@@ -2,23 +2,16 @@ import { and, eq, gte, sql } from 'drizzle-orm';
 import { ValidationError, NotFoundError } from '../../errors.js';
 import { encryptSecret, fingerprint } from '../crypto/secret-box.js';
 import type { Database } from './db.js';
-import { apiKeys, modelLimits, projects, tenants, usageEvents, type DisabledBy } from './schema.js';
+import type { KeyListing, NewKey, StoredLimit, TenantListing, TenantUsage } from '../../app/stores.js';
+import { apiKeys, modelLimits, projects, tenants, usageEvents } from './schema.js';
+
+export type { KeyListing, NewKey, TenantUsage };
 import { bumpFleetVersion } from './version.js';
 
 /**
  * The admin surface's reads and the one write fleet-repo does not have
  * (adding a single key). Never returns a secret: keys carry a fingerprint.
  */
-export interface KeyListing {
-  id: string;
-  tenantId: string | null;
-  projectId: string;
-  fingerprint: string;
-  priority: number;
-  enabled: boolean;
-  disabledReason: string | null;
-  disabledBy: DisabledBy | null;
-}
 
 /** Every key with its fingerprint and state, ordered by id. */
 export async function listKeys(db: Database): Promise<KeyListing[]> {
@@ -42,14 +35,6 @@ export async function findKey(db: Database, id: string): Promise<KeyListing | nu
   return (await listKeys(db)).find((k) => k.id === id) ?? null;
 }
 
-export interface NewKey {
-  id: string;
-  tenantId: string | null;
-  /** undefined: its own project `key:<id>` (free tier), as in the fleet file */
-  projectId?: string;
-  secret: string;
-  priority: number;
-}
 
 /**
  * Adds one key (secret encrypted at rest) and bumps the fleet version, in one
@@ -81,13 +66,13 @@ export async function addKey(db: Database, secretKey: Buffer, k: NewKey): Promis
 }
 
 /** Tenants with their key mode and chain; `hasToken` says whether the producer API is open to them. */
-export async function listTenants(db: Database): Promise<Array<{ id: string; keyMode: string; models: string[] | null; hasToken: boolean }>> {
+export async function listTenants(db: Database): Promise<TenantListing[]> {
   const rows = await db.select({ id: tenants.id, keyMode: tenants.keyMode, models: tenants.models, tokenHash: tenants.tokenHash }).from(tenants).orderBy(tenants.id);
   return rows.map((r) => ({ id: r.id, keyMode: r.keyMode, models: r.models ?? null, hasToken: r.tokenHash !== null }));
 }
 
 /** Stored limits (configured by the fleet file and learned from 429s). */
-export async function listStoredLimits(db: Database): Promise<Array<{ projectId: string; model: string; dimension: string; source: string; value: number; updatedAt: Date }>> {
+export async function listStoredLimits(db: Database): Promise<StoredLimit[]> {
   return db.select().from(modelLimits).orderBy(modelLimits.projectId, modelLimits.model, modelLimits.dimension, modelLimits.source);
 }
 
@@ -96,13 +81,6 @@ export async function listProjects(db: Database): Promise<Array<{ id: string; ti
   return db.select({ id: projects.id, tier: projects.tier }).from(projects).orderBy(projects.id);
 }
 
-export interface TenantUsage {
-  tenantId: string;
-  central: boolean;
-  requests: number;
-  successes: number;
-  totalTokens: number;
-}
 
 /** Upstream calls and tokens per tenant since `since`, split by own vs central keys. */
 export async function usageByTenant(db: Database, since: Date): Promise<TenantUsage[]> {

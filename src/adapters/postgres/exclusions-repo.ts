@@ -1,5 +1,8 @@
 import { and, eq, isNotNull, isNull, lte, or, gt, sql } from 'drizzle-orm';
+import type { Exclusion } from '../../app/stores.js';
 import type { Database } from './db.js';
+
+export type { Exclusion };
 import { scopeExclusions } from './schema.js';
 import { bumpFleetVersion } from './version.js';
 
@@ -10,14 +13,6 @@ import { bumpFleetVersion } from './version.js';
  */
 export const MODEL_NOT_FOUND = 'model_not_found';
 
-export interface Exclusion {
-  projectId: string;
-  model: string;
-  reason: string;
-  /** null = forever */
-  until: Date | null;
-  detail: string;
-}
 
 /** Creates or extends an exclusion; bumps the fleet version when a model_not_found exclusion is new or changed. */
 export async function upsertExclusion(db: Database, e: Exclusion): Promise<void> {

@@ -1,5 +1,5 @@
 import type { FleetSpec } from '../../core/fleet-file.js';
-import { QuotaflowError } from '../../errors.js';
+import { QuotaflowError, SecretError } from '../../errors.js';
 import { decryptSecret, encryptSecret, fingerprint } from '../crypto/secret-box.js';
 import type { DisabledBy } from './schema.js';
 
@@ -70,6 +70,6 @@ function storedSecret(secretKey: Buffer, row: KeyRow): string {
   } catch (err) {
     // Re-encrypting under a different QUOTAFLOW_SECRET would silently break every worker: refuse instead.
     const why = err instanceof QuotaflowError ? err.message : 'decryption failed';
-    throw new QuotaflowError('secret_undecryptable', `key "${row.id}": ${why}; is QUOTAFLOW_SECRET the one the fleet was applied with?`);
+    throw new SecretError(`key "${row.id}": ${why}; is QUOTAFLOW_SECRET the one the fleet was applied with?`);
   }
 }

@@ -1,6 +1,6 @@
 import { and, eq, isNull, or, gt, sql } from 'drizzle-orm';
 import type { ApiKey, Dimension, Fleet, KeyMode, Limits, Project, Tenant, Tier } from '../../core/types.js';
-import { NotFoundError, QuotaflowError } from '../../errors.js';
+import { NotFoundError, SecretError } from '../../errors.js';
 import { decryptSecret } from '../crypto/secret-box.js';
 import { loadDemotions } from './key-health-repo.js';
 import type { Database } from './db.js';
@@ -85,7 +85,7 @@ export async function loadKeySecrets(db: Database, secretKey: Buffer): Promise<M
       out.set(r.id, decryptSecret(secretKey, r.secretEnc));
     } catch (err) {
       const why = err instanceof Error ? err.message : 'decryption failed';
-      throw new QuotaflowError('secret_undecryptable', `key "${r.id}": ${why}`);
+      throw new SecretError(`key "${r.id}": ${why}`);
     }
   }
   return out;

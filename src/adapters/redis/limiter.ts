@@ -1,135 +1,139 @@
 import type { Redis } from 'ioredis';
-import { ADMIT_LUA, BLOCK_LUA, BREAKER_FAIL_LUA, NOTE_LUA, SETTLE_LUA } from './admission-script.js';
+import type { Admission, BlockKind, BreakerView, CandidateGroupRef, Limiter } from '../../app/ports.js';
+import { DEFAULT_BREAKER, type BreakerConfig } from '../../core/breaker.js';
+import { DIMENSION_SPECS, WINDOW_DIMENSIONS, windowRecord, windowVector, type WindowValues } from '../../core/dimensions.js';
+import { parseScope, type ScopeId } from '../../core/scope.js';
+import { viaRedis } from './errors.js';
+import { redisKeys, type RedisKeys } from './keys.js';
+import { defineScripts } from './scripts.js';
 
 export const WINDOW_MS = 60_000;
 
-export interface ScopeCandidate {
-  /** `${projectId}|${model}` */
-  scope: string;
-  rpm: number;
-  tpm: number;
-}
-
-export interface CandidateGroupRef {
-  /** stable id of the group, for round robin among its ties */
-  id: string;
-  candidates: readonly ScopeCandidate[];
-}
-
-export type Admission =
-  /** probe: this lease is the one request a half-open breaker lets through */
-  | { admitted: true; group: number; candidate: number; nowMs: number; probe: boolean }
-  /** earliestFreeMs null: nothing frees by itself (only a fleet change or a day rollover would help) */
-  | { admitted: false; earliestFreeMs: number | null; nowMs: number };
-
-export type BlockKind = 'cool' | 'day';
-
-/**
- * Limiter port: exact RPM/TPM admission over a sliding window, shared by all
- * workers through atomic Redis scripts. `admit` walks the groups in order and
- * reserves on the least utilised scope with room in the first group that has
- * one; it never admits over a limit.
- */
-export interface Limiter {
-  admit(reservationId: string, tokens: number, groups: readonly CandidateGroupRef[]): Promise<Admission>;
-  /**
-   * After the call: tokens become what upstream counted; the entry is
-   * re-stamped to now (conservative). A success also closes the model's breaker.
-   */
-  settle(scope: string, reservationId: string, tokens: number, succeeded: boolean): Promise<void>;
-  /** Counts a 5xx against the model's breaker; true when this opened it. */
-  modelFailure(model: string, opts?: { threshold?: number; openMs?: number }): Promise<boolean>;
-  breaker(model: string): Promise<{ state: 'closed' | 'open' | 'half_open'; fails: number; openMs: number | null }>;
-  /** Notes a failure under `topic`; returns the distinct members seen within windowMs (this one included). */
-  note(topic: string, member: string, windowMs: number): Promise<number>;
-  /** Blocks every scope for ttlMs (correlated failures: back off globally). */
-  blockGlobal(ttlMs: number, reason: string): Promise<boolean>;
-  /** Drops a reservation whose call was never made. */
-  release(scope: string, reservationId: string): Promise<void>;
-  /** Blocks a scope for ttlMs (<= 0: until cleared); never shortens an existing block. */
-  block(scope: string, kind: BlockKind, ttlMs: number, reason: string): Promise<boolean>;
-  clearBlock(scope: string, kind: BlockKind): Promise<void>;
-  /** Blocks a model everywhere (breaker open, global backoff). */
-  blockModel(model: string, ttlMs: number, reason: string): Promise<boolean>;
-  /** Current use of a scope in the window: requests and input tokens. */
-  usage(scope: string): Promise<{ requests: number; tokens: number }>;
-  blocks(scope: string): Promise<{ coolMs: number | null; dayMs: number | null }>;
-}
-
+type Reply = Array<number | string>;
 type Scripted = Redis & {
-  qfAdmit(...args: Array<string | number>): Promise<[number, number, number, number?, number?]>;
-  qfSettle(w: string, h: string, brk: string, open: string, resId: string, mode: string, tokens: number, windowMs: number, ok: string): Promise<number>;
-  qfBreakerFail(brk: string, open: string, threshold: number, openMs: number): Promise<number>;
+  qfAdmit(numKeys: number, ...args: Array<string | number>): Promise<Reply>;
+  qfSettle(w: string, t: string, st: string, ...args: Array<string | number>): Promise<[number, number]>;
+  qfBlock(key: string, field: string, ttl: number, reason: string): Promise<number>;
   qfNote(key: string, member: string, windowMs: number): Promise<number>;
-  qfBlock(key: string, ttl: number, reason: string): Promise<number>;
 };
 
-export function createRedisLimiter(redis: Redis, prefix: string, windowMs = WINDOW_MS): Limiter {
-  const r = redis as Scripted;
-  if (!('qfAdmit' in r)) {
-    redis.defineCommand('qfAdmit', { numberOfKeys: 0, lua: ADMIT_LUA });
-    redis.defineCommand('qfSettle', { numberOfKeys: 4, lua: SETTLE_LUA });
-    redis.defineCommand('qfBreakerFail', { numberOfKeys: 2, lua: BREAKER_FAIL_LUA });
-    redis.defineCommand('qfNote', { numberOfKeys: 1, lua: NOTE_LUA });
-    redis.defineCommand('qfBlock', { numberOfKeys: 1, lua: BLOCK_LUA });
+export interface RedisLimiterOptions {
+  windowMs?: number;
+  breaker?: BreakerConfig;
+}
+
+const UNIT_FLAGS = WINDOW_DIMENSIONS.map((d) => (DIMENSION_SPECS[d].measure === 'requests' ? '1' : '0'));
+
+/**
+ * The admission call's KEYS and ARGV (see commands/admit.lua): each model and
+ * scope once, whatever the number of candidates sharing it.
+ */
+export function admitArguments(keys: RedisKeys, reservationId: string, costs: WindowValues, groups: readonly CandidateGroupRef[], windowMs: number, probeTimeoutMs: number): { keys: string[]; args: Array<string | number> } {
+  const models = new Map<string, number>();
+  const scopes = new Map<ScopeId, { index: number; model: number; limits: WindowValues }>();
+  for (const g of groups) {
+    for (const c of g.candidates) {
+      if (scopes.has(c.scope)) continue;
+      const { model } = parseScope(c.scope);
+      if (!models.has(model)) models.set(model, models.size + 1);
+      scopes.set(c.scope, { index: scopes.size + 1, model: models.get(model) ?? 0, limits: c.limits });
+    }
   }
-  const base = (scope: string): string => `${prefix}:s:${scope}`;
-  const modelKey = (model: string): string => `${prefix}:m:${model}`;
-  const modelOf = (scope: string): string => scope.slice(scope.indexOf('|') + 1);
-  const settleKeys = (scope: string): [string, string, string, string] => [`${base(scope)}:w`, `${base(scope)}:t`, `${modelKey(modelOf(scope))}:brk`, `${modelKey(modelOf(scope))}:open`];
+  const keyList = [keys.global, ...[...models.keys()].map((m) => keys.model(m))];
+  const args: Array<string | number> = [reservationId, windowMs, probeTimeoutMs, WINDOW_DIMENSIONS.length, ...windowVector(costs), ...UNIT_FLAGS, models.size, scopes.size];
+  for (const [scope, s] of scopes) {
+    const k = keys.scope(scope);
+    keyList.push(k.window, k.costs, k.state);
+    args.push(scope, s.model, ...windowVector(s.limits));
+  }
+  args.push(groups.length);
+  for (const g of groups) {
+    keyList.push(keys.rotation(g.id));
+    args.push(g.candidates.length, ...g.candidates.map((c) => scopes.get(c.scope)?.index ?? 0));
+  }
+  return { keys: keyList, args };
+}
+
+const msLeft = (untilValue: string | null | undefined, now: number): number | null => {
+  if (untilValue === null || untilValue === undefined) return null;
+  const u = Number(untilValue);
+  if (u === -1) return Infinity;
+  return u > now ? u - now : null;
+};
+
+/** The Limiter port on Redis: every state change is one script from ./commands. */
+export function createRedisLimiter(redis: Redis, prefixOrKeys: string | RedisKeys, opts: RedisLimiterOptions = {}): Limiter {
+  defineScripts(redis);
+  const r = redis as Scripted;
+  const keys = typeof prefixOrKeys === 'string' ? redisKeys(prefixOrKeys) : prefixOrKeys;
+  const windowMs = opts.windowMs ?? WINDOW_MS;
+  const breaker = opts.breaker ?? DEFAULT_BREAKER;
+  const redisNow = async (): Promise<number> => {
+    const [s, us] = await redis.time();
+    return Number(s) * 1000 + Math.floor(Number(us) / 1000);
+  };
+  const block = (key: string, field: string, ttlMs: number, reason: string): Promise<boolean> =>
+    viaRedis('block', async () => (await r.qfBlock(key, field, Math.ceil(ttlMs), reason)) === 1);
 
   return {
-    async admit(reservationId, tokens, groups) {
-      const args: Array<string | number> = [prefix, reservationId, tokens, windowMs, groups.length];
-      for (const g of groups) {
-        args.push(g.id, g.candidates.length);
-        for (const c of g.candidates) args.push(c.scope, c.rpm, c.tpm);
-      }
-      const res = await r.qfAdmit(...args);
-      if (res[0] === 1) return { admitted: true, group: res[1] - 1, candidate: res[2] - 1, nowMs: res[3] ?? Date.now(), probe: res[4] === 1 };
-      return { admitted: false, earliestFreeMs: res[1] < 0 ? null : res[1], nowMs: res[2] };
-    },
-    async settle(scope, reservationId, tokens, succeeded) {
-      await r.qfSettle(...settleKeys(scope), reservationId, 'settle', tokens, windowMs, succeeded ? '1' : '0');
-    },
-    async release(scope, reservationId) {
-      await r.qfSettle(...settleKeys(scope), reservationId, 'release', 0, windowMs, '0');
-    },
-    async modelFailure(model, opts = {}) {
-      return (await r.qfBreakerFail(`${modelKey(model)}:brk`, `${modelKey(model)}:open`, opts.threshold ?? 3, opts.openMs ?? 300_000)) === 1;
-    },
-    async breaker(model) {
-      const [h, ttl] = await Promise.all([redis.hgetall(`${modelKey(model)}:brk`), redis.pttl(`${modelKey(model)}:open`)]);
-      const state = h.state === 'open' || h.state === 'half_open' ? h.state : 'closed';
-      return { state, fails: Number(h.fails ?? 0), openMs: ttl > 0 ? ttl : null };
-    },
-    async note(topic, member, windowMs) {
-      return r.qfNote(`${prefix}:note:${topic}`, member, windowMs);
-    },
-    async blockGlobal(ttlMs, reason) {
-      return (await r.qfBlock(`${prefix}:global:open`, Math.ceil(ttlMs), reason)) === 1;
-    },
-    async block(scope, kind, ttlMs, reason) {
-      return (await r.qfBlock(`${base(scope)}:${kind}`, Math.ceil(ttlMs), reason)) === 1;
-    },
-    async clearBlock(scope, kind) {
-      await redis.del(`${base(scope)}:${kind}`);
-    },
-    async blockModel(model, ttlMs, reason) {
-      return (await r.qfBlock(`${prefix}:m:${model}:open`, Math.ceil(ttlMs), reason)) === 1;
-    },
-    async usage(scope) {
-      // exactly the live window: entries not yet trimmed by an admission are left out
-      const cutoff = Date.now() - windowMs;
-      const live = await redis.zrangebyscore(`${base(scope)}:w`, `(${cutoff}`, '+inf');
-      if (!live.length) return { requests: 0, tokens: 0 };
-      const tokens = await redis.hmget(`${base(scope)}:t`, ...live);
-      return { requests: live.length, tokens: tokens.reduce((n, t) => n + Number(t ?? 0), 0) };
-    },
-    async blocks(scope) {
-      const [cool, day] = await Promise.all([redis.pttl(`${base(scope)}:cool`), redis.pttl(`${base(scope)}:day`)]);
-      const ms = (t: number): number | null => (t === -2 ? null : t === -1 ? Infinity : t);
-      return { coolMs: ms(cool), dayMs: ms(day) };
-    },
+    admit: (reservationId, costs, groups) =>
+      viaRedis('admission', async (): Promise<Admission> => {
+        const call = admitArguments(keys, reservationId, costs, groups, windowMs, breaker.probeTimeoutMs);
+        const res = await r.qfAdmit(call.keys.length, ...call.keys, ...call.args);
+        const n = (i: number): number => Number(res[i] ?? 0);
+        if (n(0) === 1) return { admitted: true, group: n(1) - 1, candidate: n(2) - 1, nowMs: n(3), probe: n(4) === 1 };
+        return { admitted: false, earliestFreeMs: n(1) < 0 ? null : n(1), nowMs: n(2) };
+      }),
+    settle: (scope, reservationId, costs, report) =>
+      viaRedis('settle', async () => {
+        const k = keys.scope(scope);
+        const vec = windowVector(costs);
+        const [, opened] = await r.qfSettle(k.window, k.costs, k.state, reservationId, 'settle', windowMs, vec.length, ...vec, report, breaker.failureThreshold, breaker.openMs);
+        return { breakerOpened: opened === 1 };
+      }),
+    release: (scope, reservationId) =>
+      viaRedis('release', async () => {
+        const k = keys.scope(scope);
+        const zero = WINDOW_DIMENSIONS.map(() => 0);
+        await r.qfSettle(k.window, k.costs, k.state, reservationId, 'release', windowMs, zero.length, ...zero, 'none', breaker.failureThreshold, breaker.openMs);
+      }),
+    breaker: (scope) =>
+      viaRedis('breaker read', async (): Promise<BreakerView> => {
+        const [[b, bu, bf], now] = await Promise.all([redis.hmget(keys.scope(scope).state, 'b', 'bu', 'bf'), redisNow()]);
+        if (b === 'o') return { state: Number(bu) <= now ? 'half_open' : 'open', fails: 0, openMs: Math.max(0, Number(bu) - now) };
+        if (b === 'h') return { state: 'half_open', fails: 0, openMs: null };
+        return { state: 'closed', fails: Number(bf ?? 0), openMs: null };
+      }),
+    note: (topic, member, noteWindowMs) => viaRedis('note', () => r.qfNote(keys.note(topic), member, noteWindowMs)),
+    block: (scope, kind: BlockKind, ttlMs, reason) => block(keys.scope(scope).state, kind, ttlMs, reason),
+    clearBlock: (scope, kind) =>
+      viaRedis('clear block', async () => {
+        await redis.hdel(keys.scope(scope).state, kind, `${kind}_r`);
+      }),
+    blockModel: (model, ttlMs, reason) => block(keys.model(model), 'open', ttlMs, reason),
+    blockGlobal: (ttlMs, reason) => block(keys.global, 'open', ttlMs, reason),
+    usage: (scope) =>
+      viaRedis('usage read', async () => {
+        // exactly the live window: entries not yet trimmed by an admission are left out
+        const k = keys.scope(scope);
+        const cutoff = (await redisNow()) - windowMs;
+        const live = await redis.zrangebyscore(k.window, `(${cutoff}`, '+inf');
+        if (!live.length) return windowRecord([]);
+        const totals = WINDOW_DIMENSIONS.map(() => 0);
+        for (const v of await redis.hmget(k.costs, ...live)) {
+          (v ?? '').split(',').forEach((c, i) => (totals[i] = (totals[i] ?? 0) + Number(c || 0)));
+        }
+        return windowRecord(totals);
+      }),
+    blocks: (scope) =>
+      viaRedis('block read', async () => {
+        const [[cool, day], now] = await Promise.all([redis.hmget(keys.scope(scope).state, 'cool', 'day'), redisNow()]);
+        return { coolMs: msLeft(cool, now), dayMs: msLeft(day, now) };
+      }),
+    modelBlock: (model) =>
+      viaRedis('model block read', async () => {
+        const [open, now] = await Promise.all([redis.hget(keys.model(model), 'open'), redisNow()]);
+        return msLeft(open, now);
+      }),
   };
 }

@@ -1,8 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { applyFleet } from '../../adapters/postgres/fleet-repo.js';
-import { environmentLookup } from '../../config.js';
 import { parseFleet } from '../../core/fleet-file.js';
-import { QuotaflowError } from '../../errors.js';
 import type { System } from '../../system.js';
 
 /**
@@ -14,10 +11,7 @@ export function adminFleetRoutes(app: FastifyInstance, sys: System): void {
   app.post('/admin/api/fleet', async (req) => {
     const q = req.query as Record<string, unknown>;
     const prune = q.prune === 'true' || q.prune === '1';
-    const spec = parseFleet(req.body);
-    if (!sys.config.secretKey) throw new QuotaflowError('config_invalid', 'QUOTAFLOW_SECRET is not set: keys cannot be stored');
-    const summary = await applyFleet(sys.db, spec, { secretKey: sys.config.secretKey, resolveEnv: environmentLookup, prune });
-    await sys.announce();
+    const summary = await sys.admin.applyFleet(parseFleet(req.body), { prune });
     req.log.info({ version: summary.version, changed: summary.changed, prune }, 'fleet applied through the admin API');
     return summary;
   });

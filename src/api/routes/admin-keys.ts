@@ -1,9 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { addKey, findKey, listKeys } from '../../adapters/postgres/admin-repo.js';
-import { disableKey, enableKey } from '../../adapters/postgres/fleet-repo.js';
 import { ID_PATTERN } from '../../core/fleet-file.js';
-import { NotFoundError, QuotaflowError, ValidationError } from '../../errors.js';
+import { ValidationError } from '../../errors.js';
 import type { System } from '../../system.js';
 
 const id = z.string().regex(ID_PATTERN, 'ids are 1-128 characters: letters, digits and _ . : @ - (not first)');
@@ -27,28 +25,20 @@ function parse<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
  * disable and enable. Every change is announced so workers reload.
  */
 export function adminKeyRoutes(app: FastifyInstance, sys: System): void {
-  app.get('/admin/api/keys', async () => ({ keys: await listKeys(sys.db) }));
+  app.get('/admin/api/keys', async () => ({ keys: await sys.admin.keys() }));
 
   app.post('/admin/api/keys', async (req, reply) => {
     const k = parse(newKey, req.body, 'key');
-    if (!sys.config.secretKey) throw new QuotaflowError('config_invalid', 'QUOTAFLOW_SECRET is not set: keys cannot be stored');
-    const key = await addKey(sys.db, sys.config.secretKey, { id: k.id, tenantId: k.tenant, secret: k.secret, priority: k.priority, ...(k.project ? { projectId: k.project } : {}) });
-    await sys.announce();
-    req.log.info({ keyId: key.id, fingerprint: key.fingerprint }, 'key added through the admin API');
+    const key = await sys.admin.addKey({ id: k.id, tenantId: k.tenant, secret: k.secret, priority: k.priority, ...(k.project ? { projectId: k.project } : {}) });
     return reply.code(201).send({ key });
   });
 
   app.post<{ Params: { id: string } }>('/admin/api/keys/:id/disable', async (req) => {
     const body = parse(disableBody, req.body, 'disable request');
-    if (!(await findKey(sys.db, req.params.id))) throw new NotFoundError(`unknown key "${req.params.id}"`);
-    await disableKey(sys.db, req.params.id, body.reason ?? 'disabled by an operator', 'admin');
-    await sys.announce();
-    return { key: await findKey(sys.db, req.params.id) };
+    return { key: await sys.admin.disableKey(req.params.id, body.reason ?? 'disabled by an operator') };
   });
 
   app.post<{ Params: { id: string } }>('/admin/api/keys/:id/enable', async (req) => {
-    const changed = await enableKey(sys.db, req.params.id);
-    await sys.announce();
-    return { changed, key: await findKey(sys.db, req.params.id) };
+    return sys.admin.enableKey(req.params.id);
   });
 }

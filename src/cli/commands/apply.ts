@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { applyFleet } from '../../adapters/postgres/fleet-repo.js';
-import { environmentLookup } from '../../config.js';
 import { parseFleetText } from '../../core/fleet-file.js';
-import { QuotaflowError, ValidationError } from '../../errors.js';
+import type { ApplySummary } from '../../app/stores.js';
+import { ValidationError } from '../../errors.js';
 import { parseFlags, type Command } from '../args.js';
 import { bootstrap } from '../bootstrap.js';
 
@@ -16,11 +15,9 @@ export const apply: Command = {
       throw new ValidationError(`cannot read ${f.file}: ${err.code ?? err.message}`);
     });
     const spec = parseFleetText(text);
-    const { config, sys } = await bootstrap({ name: 'apply' });
+    const { sys } = await bootstrap({ name: 'apply' });
     try {
-      if (!config.secretKey) throw new QuotaflowError('config_invalid', 'QUOTAFLOW_SECRET must be set to store API keys (64 hex characters; `openssl rand -hex 32`)');
-      const summary = await applyFleet(sys.db, spec, { secretKey: config.secretKey, resolveEnv: environmentLookup, prune: f.prune ?? false });
-      if (summary.changed) await sys.announce();
+      const summary = await sys.admin.applyFleet(spec, { prune: f.prune ?? false });
       if (f.json) console.log(JSON.stringify(summary));
       else console.log(formatSummary(summary));
       return 0;
@@ -30,9 +27,7 @@ export const apply: Command = {
   },
 };
 
-type Summary = Awaited<ReturnType<typeof applyFleet>>;
-
-function formatSummary(s: Summary): string {
+function formatSummary(s: ApplySummary): string {
   const rows = Object.entries(s)
     .filter(([, v]) => typeof v === 'object' && v !== null && 'created' in v)
     .map(([kind, v]) => {

@@ -2,13 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startGenerationWorker } from '../../../workers/generation.js';
-import { applyFleet } from '../../adapters/postgres/fleet-repo.js';
 import { createClient, GenerationFailedError } from '../../adapters/queue/client.js';
 import type { GenerationResult } from '../../adapters/queue/job-contract.js';
 import { redisAnswers } from '../../adapters/redis/connection.js';
-import { environmentLookup, loadConfig } from '../../config.js';
+import { loadConfig } from '../../config.js';
 import { parseFleet } from '../../core/fleet-file.js';
-import { QuotaflowError, errorMessage } from '../../errors.js';
+import { DependencyError, errorMessage } from '../../errors.js';
 import { createLogger } from '../../logger.js';
 import { demoSimulatorConfig, startSimulator } from '../../simulator/index.js';
 import { openSystem } from '../../system.js';
@@ -31,7 +30,7 @@ export const demo: Command = {
       let redisUrl = base.redisUrl;
       if (!(await redisAnswers(redisUrl))) {
         if (!hasRedisServer()) {
-          throw new QuotaflowError('redis_unavailable', `no Redis answers at ${redisUrl} and no redis-server binary was found.\n  Install one (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) or set REDIS_URL.`);
+          throw new DependencyError(`no Redis answers at ${redisUrl} and no redis-server binary was found.\n  Install one (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) or set REDIS_URL.`);
         }
         const r = await startPrivateRedis();
         cleanups.push(() => r.stop());
@@ -61,8 +60,7 @@ export const demo: Command = {
       cleanups.push(() => sys.close());
       say(`· embedded PGlite database in ${dataDir} (demo only: one process)`);
 
-      const summary = await applyFleet(sys.db, parseFleet(demoFleet(simConfig)), { secretKey: config.secretKey ?? Buffer.alloc(32), resolveEnv: environmentLookup, prune: true });
-      await sys.announce();
+      const summary = await sys.admin.applyFleet(parseFleet(demoFleet(simConfig)), { prune: true });
       say(`· fleet applied: ${summary.keys.created} keys, ${summary.tenants.created} tenants, version ${summary.version}`);
 
       const worker = await startGenerationWorker(sys, { concurrency });

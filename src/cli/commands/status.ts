@@ -1,6 +1,3 @@
-import { rpdUsage } from '../../adapters/postgres/ledger-repo.js';
-import { quotaStatus } from '../../app/quota-status.js';
-import { buildFleetIndex } from '../../core/fleet-index.js';
 import { parseFlags, type Command } from '../args.js';
 import { bootstrap } from '../bootstrap.js';
 
@@ -11,10 +8,7 @@ export const status: Command = {
     const f = parseFlags(args, { json: { type: 'boolean' } });
     const { sys } = await bootstrap({ name: 'status' });
     try {
-      const fleet = buildFleetIndex(await sys.fleetSource.load());
-      const day = sys.day.dayId(Date.now());
-      const used = new Map((await rpdUsage(sys.db, day)).map((r) => [`${r.projectId}|${r.model}`, r.used]));
-      const scopes = await quotaStatus(fleet, sys.limiter, used);
+      const { fleet, day, scopes } = await sys.snapshot();
       const f2 = fleet.fleet;
       if (f.json) {
         console.log(JSON.stringify({ version: f2.version, day, models: f2.models, tenants: f2.tenants, projects: f2.projects, keys: f2.keys, scopes }));

@@ -1,0 +1,107 @@
+/**
+ * The durable stores behind the operator surface (Postgres), as ports. The
+ * admin use cases, the maintenance jobs and the API's readers take these,
+ * never a database handle; src/adapters/postgres/stores.ts implements them.
+ */
+import type { ApplyOptions, ApplySummary } from '../adapters/postgres/fleet-apply.js';
+import type { FleetSpec } from '../core/fleet-file.js';
+import type { OutcomeBucket } from '../core/key-health.js';
+import type { Tenant } from '../core/types.js';
+import type { UsageEvent } from './ports.js';
+
+export type { ApplyOptions, ApplySummary };
+
+export type DisabledBy = 'fleet' | 'system' | 'admin';
+
+/** A key as operators see it: a fingerprint, never the secret. */
+export interface KeyListing {
+  id: string;
+  tenantId: string | null;
+  projectId: string;
+  fingerprint: string;
+  priority: number;
+  enabled: boolean;
+  disabledReason: string | null;
+  disabledBy: DisabledBy | null;
+}
+
+export interface NewKey {
+  id: string;
+  tenantId: string | null;
+  /** undefined: its own project `key:<id>` (free tier), as in the fleet file */
+  projectId?: string;
+  secret: string;
+  priority: number;
+}
+
+export interface TenantListing {
+  id: string;
+  keyMode: string;
+  models: string[] | null;
+  hasToken: boolean;
+}
+
+export interface StoredLimit {
+  projectId: string;
+  model: string;
+  dimension: string;
+  source: string;
+  value: number;
+  updatedAt: Date;
+}
+
+export interface Exclusion {
+  projectId: string;
+  model: string;
+  reason: string;
+  /** null = forever */
+  until: Date | null;
+  detail: string;
+}
+
+export interface TenantUsage {
+  tenantId: string;
+  central: boolean;
+  requests: number;
+  successes: number;
+  totalTokens: number;
+}
+
+/** The stored fleet: every change bumps the fleet version (workers reload when it moves). */
+export interface FleetStore {
+  apply(spec: FleetSpec, opts: ApplyOptions): Promise<ApplySummary>;
+  keys(): Promise<KeyListing[]>;
+  key(id: string): Promise<KeyListing | null>;
+  /** ValidationError when the id or secret is taken; NotFoundError for an unknown tenant or project */
+  addKey(secretKey: Buffer, k: NewKey): Promise<KeyListing>;
+  disableKey(id: string, reason: string, by: 'system' | 'admin'): Promise<void>;
+  /** true when it changed */
+  enableKey(id: string): Promise<boolean>;
+  tenants(): Promise<TenantListing[]>;
+  projects(): Promise<Array<{ id: string; tier: string }>>;
+  storedLimits(): Promise<StoredLimit[]>;
+  tenantByTokenHash(hash: string): Promise<Tenant | null>;
+}
+
+/** Day exclusions and unsupported models, kept across restarts. */
+export interface ExclusionStore {
+  active(now: Date): Promise<Array<Exclusion & { createdAt: Date }>>;
+  /** clears a scope's exclusions (one reason, or all); returns how many */
+  clear(scope: { projectId: string; model: string; reason?: string }): Promise<number>;
+  deleteExpired(now: Date): Promise<number>;
+}
+
+/** Usage events: written in batches by workers, read for dashboards and dynamic priority. */
+export interface UsageStore {
+  write(events: readonly UsageEvent[]): Promise<void>;
+  byTenant(since: Date): Promise<TenantUsage[]>;
+  deleteBefore(before: Date): Promise<number>;
+  keyOutcomeBuckets(since: Date): Promise<OutcomeBucket[]>;
+}
+
+/** Keys demoted by dynamic priority. */
+export interface DemotionStore {
+  load(): Promise<string[]>;
+  /** true when the set changed */
+  save(ids: readonly string[]): Promise<boolean>;
+}
