@@ -22,6 +22,10 @@ export const ERROR_CODES = [
   'tenant_over_limit',
   /** a bug: an exception nobody anticipated */
   'internal',
+  /** HTTP: no credentials, wrong credentials, the admin surface switched off */
+  'unauthorized',
+  'forbidden',
+  'admin_disabled',
   ...FAILURE_REASONS,
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { NotFoundError, QuotaflowError, ValidationError, errorMessage } from '../errors.js';
+import { NotFoundError, QuotaflowError, ValidationError, errorMessage, type ErrorCode } from '../errors.js';
 
 /** Status for a quotaflow error code; everything unknown is a 500. */
 function statusOf(err: unknown): number {
@@ -28,7 +28,8 @@ export function errorHandler(err: unknown, req: FastifyRequest, reply: FastifyRe
     void reply.code(status).send({ error: { code: err instanceof QuotaflowError ? err.code : 'internal', message } });
     return;
   }
-  const code = err instanceof QuotaflowError ? err.code : ((err as Partial<FastifyError>).code ?? 'bad_request');
+  // Fastify's own 4xx (a body that is not JSON, too large, ...) are bad input like any other
+  const code: ErrorCode = err instanceof QuotaflowError ? err.code : 'invalid_input';
   const issues = err instanceof ValidationError ? err.issues : undefined;
   void reply.code(status).send({ error: { code, message: errorMessage(err), ...(issues?.length ? { issues } : {}) } });
 }
