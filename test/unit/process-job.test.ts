@@ -76,7 +76,7 @@ function deps(outcomes: Outcome[], over: Partial<ProcessDeps> = {}): ProcessDeps
 }
 
 const job = (extra: Partial<GenerationJobData['request']> = {}, state?: JobState): GenerationJobData => ({
-  request: { tenantId: 'acme', contents: 'hello', ...extra },
+  request: { tenantId: 'acme', contents: 'hello', lane: 'interactive', stream: false, ...extra },
   enqueuedAt: 1_000_000 - 10,
   ...(state ? { state } : {}),
 });
