@@ -118,7 +118,16 @@ function expectNoSecret(outcome: Outcome): void {
 describe('gemini adapter through the real SDK', () => {
   it('maps a success: text, usage, finish reason; the key travels in x-goog-api-key; one request', async () => {
     const { outcome, latencyMs } = await pool().generate({ keyId: 'k1', model: 'ok', request });
-    expect(outcome).toEqual({ kind: 'success', text: 'Hello there', usage: { promptTokens: 11, candidatesTokens: 2, totalTokens: 13 }, finishReason: 'STOP' });
+    expect(outcome).toEqual({
+      kind: 'success',
+      text: 'Hello there',
+      parts: [{ text: 'Hello ' }, { text: 'there' }],
+      usage: { promptTokens: 11, candidatesTokens: 2, totalTokens: 13, thoughtsTokens: 0, cachedTokens: 0 },
+      finishReason: 'STOP',
+      safetyRatings: [],
+      modelVersion: 'ok',
+      responseId: null,
+    });
     expect(latencyMs).toBeGreaterThanOrEqual(0);
     expect(seen).toHaveLength(1);
     expect(seen[0]?.headers['x-goog-api-key']).toBe(SECRET);

@@ -1,6 +1,6 @@
 import { GoogleGenAI } from '@google/genai';
 import { classifyResponse } from '../../core/classify.js';
-import type { FailureOutcome, Outcome } from '../../core/outcome.js';
+import { ZERO_USAGE, type FailureOutcome, type Outcome } from '../../core/outcome.js';
 import type { GenerationRequest } from '../../core/request.js';
 import { LruMap } from './lru.js';
 import { outcomeOfError } from './map-error.js';
@@ -36,7 +36,7 @@ interface Cached {
   client: GoogleGenAI;
 }
 
-const PROBE_SUCCESS: Outcome = { kind: 'success', text: '', usage: { promptTokens: 0, candidatesTokens: 0, totalTokens: 0 }, finishReason: null };
+const PROBE_SUCCESS: Outcome = { kind: 'success', text: '', parts: [], usage: { ...ZERO_USAGE }, finishReason: null, safetyRatings: [], modelVersion: null, responseId: null };
 
 const noSecret = (keyId: string): FailureOutcome => ({
   kind: 'failure',
