@@ -124,7 +124,7 @@ export async function processJob(jobId: string, data: GenerationJobData, deps: P
       latencyMs,
     };
     state.attempts.push(attempt);
-    const usage = outcome.kind === 'success' ? outcome.usage : { promptTokens: 0, candidatesTokens: 0, totalTokens: 0 };
+    const usage = outcome.kind === 'success' ? outcome.usage : { promptTokens: 0, candidatesTokens: 0, totalTokens: 0, thoughtsTokens: 0, cachedTokens: 0 };
     await deps.leaser.settle(leased.lease, outcome.kind === 'success' ? usage.promptTokens : tokens, outcome.kind === 'success');
     metrics.upstream({ model: candidate.model, keyId: candidate.keyId, projectId: candidate.projectId, outcome: attempt.outcome, latencyMs, promptTokens: usage.promptTokens, candidatesTokens: usage.candidatesTokens, central: candidate.central });
     deps.usage.record({
