@@ -18,8 +18,9 @@ import { base64Bytes } from './request-size.js';
  *   (HIGH). We take the larger of the Gemini 2.x and Gemini 3 figures, since a
  *   job may be served by either.
  * - "Audio understanding": 32 tokens per second of audio.
- * - "Video understanding": 263 tokens per second at 1 frame/s (258 per frame
- *   plus audio); we count frame tokens x fps + 32 audio tokens per second.
+ * - "Video understanding": 263 tokens per second at the default 1 frame/s;
+ *   we count the larger frame budget (258 on Gemini 2.x, 280 at Gemini 3
+ *   HIGH) x fps plus 32 audio tokens per second, which stays above it.
  * - "Document understanding": 258 tokens per PDF page (Gemini 2.x); see above
  *   for Gemini 3.
  */
