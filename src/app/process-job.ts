@@ -5,6 +5,7 @@ import type { FleetIndex } from '../core/fleet-index.js';
 import { emptyState, type Budget, type GenerationResult, type JobState } from '../core/job.js';
 import { breakerReportOf, callStep, DEFAULT_BUDGET, planStep, waitStep, type CallReport } from '../core/job-step.js';
 import type { Candidate } from '../core/lease-plan.js';
+import { ZERO_USAGE } from '../core/outcome.js';
 import { estimateInputTokens } from '../core/tokens.js';
 import type { FailureReason } from '../core/types.js';
 import type { Logger } from '../logger.js';
@@ -81,7 +82,7 @@ export async function processJob(jobId: string, data: GenerationJobData, deps: P
 async function callUpstream(jobId: string, data: GenerationJobData, lease: Lease, tokens: number, at: number, deps: ProcessDeps): Promise<CallReport> {
   const candidate: Candidate = lease.candidate;
   const { outcome, latencyMs } = await deps.upstream.generate({ keyId: candidate.keyId, model: candidate.model, request: data.request });
-  const usage = outcome.kind === 'success' ? outcome.usage : { promptTokens: 0, candidatesTokens: 0, totalTokens: 0 };
+  const usage = outcome.kind === 'success' ? outcome.usage : ZERO_USAGE;
   const { breakerOpened } = await deps.leaser.settle(lease, outcome.kind === 'success' ? usage.promptTokens : tokens, breakerReportOf(outcome));
   const label = outcome.kind === 'success' ? 'success' : outcome.failure;
   (deps.metrics ?? NO_METRICS).upstream({ model: candidate.model, keyId: candidate.keyId, projectId: candidate.projectId, outcome: label, latencyMs, promptTokens: usage.promptTokens, candidatesTokens: usage.candidatesTokens, central: candidate.central });

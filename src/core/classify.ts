@@ -1,5 +1,6 @@
 import type { FailureClass, FailureOutcome, Outcome, QuotaViolation } from './outcome.js';
-import type { Dimension } from './types.js';
+import { answerPartSchema, type Part } from './request-content.js';
+import type { Dimension, Usage } from './types.js';
 
 /**
  * Turns what Gemini answered (or failed to answer) into an Outcome. Pure:
@@ -23,11 +24,11 @@ function shortMessage(text: string): string {
   return flat.length > MAX_MESSAGE_CHARS ? `${flat.slice(0, MAX_MESSAGE_CHARS - 1)}…` : flat;
 }
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+export type Json = Record<string, unknown>;
+export const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
-function failure(failureClass: FailureClass, status: number | null, message: string, extra?: Partial<FailureOutcome>): FailureOutcome {
+export function failure(failureClass: FailureClass, status: number | null, message: string, extra?: Partial<FailureOutcome>): FailureOutcome {
   return { kind: 'failure', failure: failureClass, status, message: shortMessage(message), retryAfterMs: null, violation: null, ...extra };
 }
 
@@ -160,31 +161,80 @@ export function classifyTransportError(err: unknown): FailureOutcome {
 
 // ------------------------------------------------------------------ responses
 
-/** Finish reasons that mean the answer was withheld by safety filters. */
-const BLOCKING_FINISH = new Set(['SAFETY', 'PROHIBITED_CONTENT', 'BLOCKLIST', 'SPII', 'IMAGE_SAFETY']);
+/**
+ * Finish reasons that mean Gemini withheld the answer. The content filters
+ * (SAFETY, BLOCKLIST, PROHIBITED_CONTENT, SPII and their image forms), and
+ * RECITATION: the answer was stopped for reciting a source, so what remains
+ * is cut off mid-way and is no answer to show.
+ */
+export const BLOCKING_FINISH: ReadonlySet<string> = new Set([
+  'SAFETY',
+  'PROHIBITED_CONTENT',
+  'BLOCKLIST',
+  'SPII',
+  'RECITATION',
+  'IMAGE_SAFETY',
+  'IMAGE_PROHIBITED_CONTENT',
+  'IMAGE_RECITATION',
+]);
 
 const count = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0);
+const objects = (v: unknown): Json[] => (Array.isArray(v) ? v.filter(isObject) : []);
+
+/** usageMetadata (the SDK's object or raw JSON) => Usage; missing counts are 0. */
+export function usageOf(meta: unknown): Usage {
+  const u = isObject(meta) ? meta : {};
+  return {
+    promptTokens: count(u.promptTokenCount),
+    candidatesTokens: count(u.candidatesTokenCount),
+    totalTokens: count(u.totalTokenCount),
+    thoughtsTokens: count(u.thoughtsTokenCount),
+    cachedTokens: count(u.cachedContentTokenCount),
+  };
+}
+
+/** The first candidate, or an empty one: quotaflow asks for one candidate. */
+export function firstCandidate(resp: Json): Json {
+  const first: unknown = Array.isArray(resp.candidates) ? resp.candidates[0] : undefined;
+  return isObject(first) ? first : {};
+}
+
+/** A candidate's parts, read as given; a part that is not even an object is skipped. */
+export function partsOf(candidate: Json): Part[] {
+  const raw = isObject(candidate.content) ? objects(candidate.content.parts) : [];
+  return raw.flatMap((p) => {
+    const read = answerPartSchema.safeParse(p);
+    return read.success ? [read.data] : [];
+  });
+}
+
+/** Thought summaries are not part of the answer (the SDK's own .text skips them too). */
+export function answerText(parts: readonly Part[]): string {
+  return parts
+    .filter((p) => p.thought !== true)
+    .map((p) => p.text ?? '')
+    .join('');
+}
 
 /** Classifies a parsed GenerateContentResponse (the SDK's object or raw JSON alike). */
 export function classifyResponse(resp: unknown): Outcome {
   if (!isObject(resp)) return failure('internal', 200, 'malformed response: not an object');
   const blockReason = isObject(resp.promptFeedback) ? str(resp.promptFeedback.blockReason) : null;
   if (blockReason) return failure('blocked', 200, `prompt blocked: ${blockReason}`);
-  const first = Array.isArray(resp.candidates) ? (resp.candidates[0] as unknown) : undefined;
-  const candidate = isObject(first) ? first : {};
+  const candidate = firstCandidate(resp);
   const finishReason = str(candidate.finishReason);
   if (finishReason !== null && BLOCKING_FINISH.has(finishReason)) return failure('blocked', 200, `response blocked: ${finishReason}`);
-  const parts = isObject(candidate.content) && Array.isArray(candidate.content.parts) ? candidate.content.parts.filter(isObject) : [];
-  // Thought summaries are not part of the answer (the SDK's own .text skips them too).
-  const text = parts
-    .filter((p) => p.thought !== true)
-    .map((p) => str(p.text) ?? '')
-    .join('');
-  const usage = isObject(resp.usageMetadata) ? resp.usageMetadata : {};
+  const parts = partsOf(candidate);
   return {
     kind: 'success',
-    text,
-    usage: { promptTokens: count(usage.promptTokenCount), candidatesTokens: count(usage.candidatesTokenCount), totalTokens: count(usage.totalTokenCount) },
+    text: answerText(parts),
+    parts,
+    usage: usageOf(resp.usageMetadata),
     finishReason,
+    safetyRatings: objects(candidate.safetyRatings),
+    ...(isObject(candidate.groundingMetadata) ? { groundingMetadata: candidate.groundingMetadata } : {}),
+    ...(isObject(candidate.citationMetadata) ? { citationMetadata: candidate.citationMetadata } : {}),
+    modelVersion: str(resp.modelVersion),
+    responseId: str(resp.responseId),
   };
 }

@@ -1,3 +1,4 @@
+import type { Part } from './request-content.js';
 import type { Dimension, Usage } from './types.js';
 
 /**
@@ -17,7 +18,7 @@ export const FAILURE_CLASSES = [
   'key_forbidden', // 403 leaked / suspended / service disabled
   'model_not_found', // 404
   'bad_request', // other 400s: the request itself is wrong
-  'blocked', // safety block (promptFeedback.blockReason or finishReason SAFETY)
+  'blocked', // promptFeedback.blockReason, or an answer withheld (finishReason SAFETY, RECITATION, ...)
 ] as const;
 export type FailureClass = (typeof FAILURE_CLASSES)[number];
 
@@ -31,11 +32,30 @@ export interface QuotaViolation {
   dimension: Dimension | null;
 }
 
+/** A JSON object Gemini sent, passed on as given. */
+export type JsonObject = Record<string, unknown>;
+
 export interface SuccessOutcome {
   kind: 'success';
+  /** the answer's text: the non-thought text parts, concatenated */
   text: string;
+  /**
+   * The candidate's content.parts as Gemini sent them (text, thought,
+   * functionCall, executableCode, codeExecutionResult; thoughtSignature on the
+   * part that carried it). To continue the conversation, append
+   * { role: 'model', parts } to the history unchanged.
+   */
+  parts: Part[];
   usage: Usage;
   finishReason: string | null;
+  /** the candidate's safetyRatings; [] when none */
+  safetyRatings: JsonObject[];
+  /** present when the answer was grounded (Google Search, URL context) */
+  groundingMetadata?: JsonObject;
+  /** present when the answer cites sources */
+  citationMetadata?: JsonObject;
+  modelVersion: string | null;
+  responseId: string | null;
 }
 
 export interface FailureOutcome {
@@ -48,6 +68,24 @@ export interface FailureOutcome {
   /** RetryInfo.retryDelay in ms, when given */
   retryAfterMs: number | null;
   violation: QuotaViolation | null;
+  /**
+   * Streaming only: chunks already handed to the consumer when the call
+   * failed (absent when it failed before the first one). The consumer must
+   * discard them before a retry streams the answer again.
+   */
+  chunksDelivered?: number;
 }
 
 export type Outcome = SuccessOutcome | FailureOutcome;
+
+/** One piece of a streamed answer, as the adapter hands it over. */
+export interface StreamChunk {
+  /** the text this chunk adds (non-thought text parts) */
+  text: string;
+  /** this chunk's parts, as Gemini sent them */
+  parts: Part[];
+  /** cumulative usage so far, when this chunk carried usageMetadata */
+  usage?: Usage;
+}
+
+export const ZERO_USAGE: Readonly<Usage> = Object.freeze({ promptTokens: 0, candidatesTokens: 0, totalTokens: 0, thoughtsTokens: 0, cachedTokens: 0 });

@@ -1,44 +1,52 @@
-import type { Content, GenerationRequest } from './request.js';
+import { fileTokens, inlineTokens } from './media-tokens.js';
+import type { Content, GenerationRequest, MediaResolution, Part } from './request.js';
+import { jsonLength, utf8Length } from './utf8.js';
+
+export { utf8Length } from './utf8.js';
 
 /**
  * A conservative estimate of Gemini's promptTokenCount, reserved against TPM
- * before the call and settled to the real count after it (R6). Erring high
+ * before the call and settled to the real count after it. Erring high
  * wastes a little headroom for a minute; erring low risks a 429, so the
- * estimate leans high: ~3.5 UTF-8 bytes per token (real text averages ~4
- * characters), plus a few tokens of per-content framing.
+ * estimate leans high: ~3.5 UTF-8 bytes per token for text and JSON (real
+ * text averages ~4 characters), a few tokens of framing per content, and
+ * media by Gemini's documented rules (see media-tokens.ts).
  */
 export const BYTES_PER_TOKEN = 3.5;
 export const TOKENS_PER_CONTENT = 4;
+/**
+ * A context cache's size is not known at enqueue, yet its tokens are part of
+ * promptTokenCount: assume a cache of this many tokens until the call settles.
+ */
+export const CACHED_CONTENT_TOKENS = 32_768;
 
-/** UTF-8 length without allocating an encoded copy (prompts can be a megabyte). */
-export function utf8Length(text: string): number {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) bytes += 1;
-    else if (c < 0x800) bytes += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1);
-      // A surrogate pair is one 4-byte code point; a lone surrogate encodes as 3 (U+FFFD).
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        bytes += 4;
-        i++;
-      } else bytes += 3;
-    } else bytes += 3;
-  }
-  return bytes;
+const bytesTokens = (bytes: number): number => Math.ceil(bytes / BYTES_PER_TOKEN);
+const textTokens = (text: string): number => bytesTokens(utf8Length(text));
+const jsonTokens = (value: unknown): number => bytesTokens(jsonLength(value));
+
+function partTokens(p: Part, resolution: MediaResolution | undefined): number {
+  // Signatures are opaque model state sent back with the turn; counted as text to stay on the high side.
+  const signature = p.thoughtSignature === undefined ? 0 : textTokens(p.thoughtSignature);
+  if (p.text !== undefined) return signature + textTokens(p.text);
+  if (p.inlineData) return signature + inlineTokens(p.inlineData, p.videoMetadata, resolution);
+  if (p.fileData) return signature + fileTokens(p.fileData, p.videoMetadata, resolution);
+  return signature + jsonTokens(p.functionCall ?? p.functionResponse ?? p.executableCode ?? p.codeExecutionResult);
 }
 
-const textTokens = (text: string): number => Math.ceil(utf8Length(text) / BYTES_PER_TOKEN);
-const contentTokens = (c: Content): number => TOKENS_PER_CONTENT + c.parts.reduce((n, p) => n + textTokens(p.text), 0);
+const contentTokens = (c: Content, resolution: MediaResolution | undefined): number => TOKENS_PER_CONTENT + c.parts.reduce((n, p) => n + partTokens(p, resolution), 0);
+const turnTokens = (c: string | Content, resolution: MediaResolution | undefined): number => (typeof c === 'string' ? TOKENS_PER_CONTENT + textTokens(c) : contentTokens(c, resolution));
 
-export function estimateInputTokens(req: Pick<GenerationRequest, 'contents' | 'systemInstruction'>): number {
-  const body = typeof req.contents === 'string' ? TOKENS_PER_CONTENT + textTokens(req.contents) : req.contents.reduce((n, c) => n + contentTokens(c), 0);
-  const sys =
-    req.systemInstruction === undefined
-      ? 0
-      : typeof req.systemInstruction === 'string'
-        ? TOKENS_PER_CONTENT + textTokens(req.systemInstruction)
-        : contentTokens(req.systemInstruction);
-  return Math.max(1, body + sys);
+export type TokenEstimateInput = Pick<GenerationRequest, 'contents'> &
+  Partial<Pick<GenerationRequest, 'systemInstruction' | 'tools' | 'toolConfig' | 'generationConfig' | 'cachedContent'>>;
+
+/** Input tokens a request is expected to cost: every part kind, tools, schema and cache included. */
+export function estimateInputTokens(req: TokenEstimateInput): number {
+  const resolution = req.generationConfig?.mediaResolution;
+  const body = typeof req.contents === 'string' ? turnTokens(req.contents, resolution) : req.contents.reduce((n, c) => n + contentTokens(c, resolution), 0);
+  const system = req.systemInstruction === undefined ? 0 : turnTokens(req.systemInstruction, resolution);
+  // Declarations and output schemas reach the model as part of the prompt.
+  const schema = req.generationConfig?.responseSchema ?? req.generationConfig?.responseJsonSchema;
+  const extras = jsonTokens(req.tools) + jsonTokens(req.toolConfig) + jsonTokens(schema);
+  const cache = req.cachedContent === undefined ? 0 : CACHED_CONTENT_TOKENS;
+  return Math.max(1, body + system + extras + cache);
 }

@@ -74,10 +74,16 @@ export interface Fleet {
   demoted?: string[];
 }
 
+/** Gemini's usageMetadata; a count Gemini did not report is 0. */
 export interface Usage {
+  /** promptTokenCount: what TPM counts (cached tokens included) */
   promptTokens: number;
   candidatesTokens: number;
   totalTokens: number;
+  /** thoughtsTokenCount: thinking, billed as output */
+  thoughtsTokens: number;
+  /** cachedContentTokenCount: the part of promptTokens served from a context cache */
+  cachedTokens: number;
 }
 
 /**

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createGeminiPool, type GeminiPort } from '../../src/adapters/gemini/index.js';
 import type { FailureClass, Outcome } from '../../src/core/outcome.js';
-import type { GenerationRequest } from '../../src/core/request.js';
+import { parseGenerationRequest, type GenerationRequest } from '../../src/core/request.js';
 
 /**
  * The real @google/genai SDK against a tiny local server that answers each
@@ -106,7 +106,7 @@ beforeEach(() => {
 
 const pool = (overrides: { baseUrl?: string; timeoutMs?: number } = {}): GeminiPort =>
   createGeminiPool({ baseUrl: overrides.baseUrl ?? baseUrl, timeoutMs: overrides.timeoutMs ?? 5_000, secretOf: (id) => secrets.get(id) });
-const request: GenerationRequest = { tenantId: 't1', contents: 'Say hello' };
+const request: GenerationRequest = { tenantId: 't1', contents: 'Say hello', lane: 'interactive', stream: false };
 
 function expectNoSecret(outcome: Outcome): void {
   if (outcome.kind === 'failure') {
@@ -118,7 +118,16 @@ function expectNoSecret(outcome: Outcome): void {
 describe('gemini adapter through the real SDK', () => {
   it('maps a success: text, usage, finish reason; the key travels in x-goog-api-key; one request', async () => {
     const { outcome, latencyMs } = await pool().generate({ keyId: 'k1', model: 'ok', request });
-    expect(outcome).toEqual({ kind: 'success', text: 'Hello there', usage: { promptTokens: 11, candidatesTokens: 2, totalTokens: 13 }, finishReason: 'STOP' });
+    expect(outcome).toEqual({
+      kind: 'success',
+      text: 'Hello there',
+      parts: [{ text: 'Hello ' }, { text: 'there' }],
+      usage: { promptTokens: 11, candidatesTokens: 2, totalTokens: 13, thoughtsTokens: 0, cachedTokens: 0 },
+      finishReason: 'STOP',
+      safetyRatings: [],
+      modelVersion: 'ok',
+      responseId: null,
+    });
     expect(latencyMs).toBeGreaterThanOrEqual(0);
     expect(seen).toHaveLength(1);
     expect(seen[0]?.headers['x-goog-api-key']).toBe(SECRET);
@@ -136,6 +145,69 @@ describe('gemini adapter through the real SDK', () => {
     expect(body.systemInstruction?.parts?.[0]?.text).toBe('Be brief.');
     expect(body.generationConfig).toMatchObject({ temperature: 0.2, maxOutputTokens: 64 });
     expect(body.contents).toEqual([{ role: 'user', parts: [{ text: 'Say hello' }] }]);
+  });
+
+  it('maps the whole request: contents unchanged, tools, tool config, safety, labels and generation config in Gemini form', async () => {
+    const contents = [
+      { role: 'user', parts: [{ text: 'Weather?' }, { inlineData: { mimeType: 'image/png', data: 'iVBORw0KGgo=' } }, { fileData: { mimeType: 'video/mp4', fileUri: 'https://www.youtube.com/watch?v=x' }, videoMetadata: { startOffset: '1s', fps: 2 } }] },
+      {
+        role: 'model',
+        parts: [
+          { text: 'thinking', thought: true },
+          { functionCall: { name: 'get_weather', args: { city: 'Paris' }, id: 'fc-1' }, thoughtSignature: 'c2lnbmF0dXJl' },
+          { executableCode: { language: 'PYTHON', code: 'print(1)' } },
+          { codeExecutionResult: { outcome: 'OUTCOME_OK', output: '1' } },
+        ],
+      },
+      { role: 'user', parts: [{ functionResponse: { name: 'get_weather', response: { tempC: 21 }, id: 'fc-1' } }] },
+    ];
+    const full = parseGenerationRequest({
+      tenantId: 't1',
+      contents,
+      systemInstruction: 'Be brief.',
+      tools: [{ functionDeclarations: [{ name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' }, days: { type: 'array', items: { type: 'integer' }, maxItems: 7 } } } }] }, { googleSearch: {} }, { urlContext: {} }],
+      toolConfig: { functionCallingConfig: { mode: 'ANY', allowedFunctionNames: ['get_weather'] } },
+      safetySettings: [{ category: 'HARM_CATEGORY_DANGEROUS_CONTENT', threshold: 'BLOCK_NONE' }],
+      labels: { team: 'support' },
+      generationConfig: {
+        temperature: 0.3,
+        stopSequences: ['END'],
+        responseMimeType: 'application/json',
+        responseSchema: { type: 'object', properties: { answer: { type: 'string' } }, required: ['answer'] },
+        thinkingConfig: { includeThoughts: true, thinkingLevel: 'LOW' },
+        mediaResolution: 'MEDIA_RESOLUTION_LOW',
+        seed: 3,
+      },
+    });
+    expect((await pool().generate({ keyId: 'k1', model: 'ok', request: full })).outcome.kind).toBe('success');
+    const body = JSON.parse(seen[0]?.body ?? '{}') as Record<string, unknown>;
+    expect(body.contents).toEqual(contents);
+    expect(body.systemInstruction).toMatchObject({ parts: [{ text: 'Be brief.' }] });
+    expect(body.tools).toEqual([
+      { functionDeclarations: [{ name: 'get_weather', parameters: { type: 'OBJECT', properties: { city: { type: 'STRING' }, days: { type: 'ARRAY', items: { type: 'INTEGER' }, maxItems: '7' } } } }] },
+      { googleSearch: {} },
+      { urlContext: {} },
+    ]);
+    expect(body.toolConfig).toEqual({ functionCallingConfig: { mode: 'ANY', allowedFunctionNames: ['get_weather'] } });
+    expect(body.safetySettings).toEqual([{ category: 'HARM_CATEGORY_DANGEROUS_CONTENT', threshold: 'BLOCK_NONE' }]);
+    expect(body.labels).toEqual({ team: 'support' });
+    expect(body.generationConfig).toEqual({
+      temperature: 0.3,
+      stopSequences: ['END'],
+      responseMimeType: 'application/json',
+      responseSchema: { type: 'OBJECT', properties: { answer: { type: 'STRING' } }, required: ['answer'] },
+      thinkingConfig: { includeThoughts: true, thinkingLevel: 'LOW' },
+      mediaResolution: 'MEDIA_RESOLUTION_LOW',
+      seed: 3,
+    });
+    // the SDK's own follow-up calls are off and are not sent upstream
+    expect(seen[0]?.body).not.toMatch(/automaticFunctionCalling|automaticContinuation|abortSignal/);
+  });
+
+  it('sends a context cache by its resource name', async () => {
+    const cached = parseGenerationRequest({ tenantId: 't1', contents: 'hi', cachedContent: 'cachedContents/abc-1', affinity: { project: 'p1' } });
+    await pool().generate({ keyId: 'k1', model: 'ok', request: cached });
+    expect(JSON.parse(seen[0]?.body ?? '{}')).toMatchObject({ cachedContent: 'cachedContents/abc-1' });
   });
 
   it('safety blocks become blocked outcomes', async () => {

@@ -194,30 +194,82 @@ describe('classifyTransportError', () => {
 });
 
 describe('classifyResponse', () => {
+  const usageMetadata = { promptTokenCount: 7, candidatesTokenCount: 3, totalTokenCount: 40, thoughtsTokenCount: 30, cachedContentTokenCount: 5 };
   const ok = {
-    candidates: [{ content: { role: 'model', parts: [{ text: 'Hello, ' }, { text: 'world' }, { text: 'hmm', thought: true }] }, finishReason: 'STOP' }],
-    usageMetadata: { promptTokenCount: 7, candidatesTokenCount: 3, totalTokenCount: 10 },
+    candidates: [
+      {
+        content: { role: 'model', parts: [{ text: 'hmm', thought: true }, { text: 'Hello, ' }, { text: 'world', thoughtSignature: 'c2ln' }] },
+        finishReason: 'STOP',
+        safetyRatings: [{ category: 'HARM_CATEGORY_HARASSMENT', probability: 'NEGLIGIBLE' }],
+      },
+    ],
+    usageMetadata,
+    modelVersion: 'gemini-3-flash',
+    responseId: 'resp-1',
   };
 
-  it('success: text concatenated (thoughts skipped), usage and finish reason kept', () => {
-    expect(classifyResponse(ok)).toEqual({ kind: 'success', text: 'Hello, world', usage: { promptTokens: 7, candidatesTokens: 3, totalTokens: 10 }, finishReason: 'STOP' });
+  it('success: text joined without thoughts; parts as given; usage with thoughts and cache; ids kept', () => {
+    expect(classifyResponse(ok)).toEqual({
+      kind: 'success',
+      text: 'Hello, world',
+      parts: ok.candidates[0]?.content.parts,
+      usage: { promptTokens: 7, candidatesTokens: 3, totalTokens: 40, thoughtsTokens: 30, cachedTokens: 5 },
+      finishReason: 'STOP',
+      safetyRatings: ok.candidates[0]?.safetyRatings,
+      modelVersion: 'gemini-3-flash',
+      responseId: 'resp-1',
+    });
   });
 
-  it('missing usage counts are 0; no candidates is an empty success', () => {
-    expect(classifyResponse({ candidates: [{ content: { parts: [{ text: 'x' }] } }] })).toEqual({ kind: 'success', text: 'x', usage: { promptTokens: 0, candidatesTokens: 0, totalTokens: 0 }, finishReason: null });
-    expect(classifyResponse({})).toMatchObject({ kind: 'success', text: '' });
+  it('a function call with no text is a success; its id, args and thought signature are kept', () => {
+    const call = { functionCall: { name: 'get_weather', args: { city: 'Paris' }, id: 'fc-1' }, thoughtSignature: 'c2lnbmF0dXJl' };
+    const out = classifyResponse({ candidates: [{ content: { role: 'model', parts: [call] }, finishReason: 'STOP' }] });
+    expect(out).toMatchObject({ kind: 'success', text: '', parts: [call] });
   });
 
-  it('prompt blocks and blocking finish reasons => blocked', () => {
-    expect(classifyResponse({ promptFeedback: { blockReason: 'SAFETY' } })).toMatchObject({ kind: 'failure', failure: 'blocked' });
-    for (const reason of ['SAFETY', 'PROHIBITED_CONTENT', 'BLOCKLIST', 'SPII']) {
-      expect(classifyResponse({ candidates: [{ finishReason: reason }] }), reason).toMatchObject({ kind: 'failure', failure: 'blocked' });
+  it('code execution parts pass through; fields quotaflow does not know are kept', () => {
+    const parts = [{ executableCode: { language: 'PYTHON', code: 'print(2)' } }, { codeExecutionResult: { outcome: 'OUTCOME_OK', output: '2' }, partMetadata: { k: 1 } }, { text: '2' }];
+    expect(classifyResponse({ candidates: [{ content: { parts } }] })).toMatchObject({ kind: 'success', text: '2', parts });
+  });
+
+  it('grounding and citation metadata are passed on when present, absent otherwise', () => {
+    const groundingMetadata = { webSearchQueries: ['weather paris'], groundingChunks: [{ web: { uri: 'https://example.test', title: 'x' } }] };
+    const citationMetadata = { citations: [{ startIndex: 0, endIndex: 5, uri: 'https://example.test' }] };
+    const out = classifyResponse({ candidates: [{ content: { parts: [{ text: 'x' }] }, groundingMetadata, citationMetadata }] });
+    expect(out).toMatchObject({ kind: 'success', groundingMetadata, citationMetadata });
+    const plain = classifyResponse({ candidates: [{ content: { parts: [{ text: 'x' }] } }] });
+    expect(plain).not.toHaveProperty('groundingMetadata');
+    expect(plain).not.toHaveProperty('citationMetadata');
+  });
+
+  it('missing counts are 0; no candidates is an empty success', () => {
+    expect(classifyResponse({ candidates: [{ content: { parts: [{ text: 'x' }] } }] })).toMatchObject({
+      text: 'x',
+      usage: { promptTokens: 0, candidatesTokens: 0, totalTokens: 0, thoughtsTokens: 0, cachedTokens: 0 },
+      finishReason: null,
+      modelVersion: null,
+      responseId: null,
+      safetyRatings: [],
+    });
+    expect(classifyResponse({})).toMatchObject({ kind: 'success', text: '', parts: [] });
+  });
+
+  it('prompt blocks and withheld answers => blocked; other finish reasons are answers', () => {
+    for (const reason of ['SAFETY', 'OTHER', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'JAILBREAK']) {
+      expect(classifyResponse({ promptFeedback: { blockReason: reason } }), reason).toMatchObject({ kind: 'failure', failure: 'blocked', status: 200, message: `prompt blocked: ${reason}` });
     }
-    expect(classifyResponse({ candidates: [{ finishReason: 'MAX_TOKENS', content: { parts: [{ text: 'cut' }] } }] })).toMatchObject({ kind: 'success', finishReason: 'MAX_TOKENS' });
+    for (const reason of ['SAFETY', 'PROHIBITED_CONTENT', 'BLOCKLIST', 'SPII', 'RECITATION', 'IMAGE_SAFETY']) {
+      const out = classifyResponse({ candidates: [{ finishReason: reason, content: { parts: [{ text: 'partial' }] } }] });
+      expect(out, reason).toMatchObject({ kind: 'failure', failure: 'blocked', message: `response blocked: ${reason}` });
+    }
+    for (const reason of ['STOP', 'MAX_TOKENS', 'MALFORMED_FUNCTION_CALL', 'LANGUAGE']) {
+      expect(classifyResponse({ candidates: [{ finishReason: reason, content: { parts: [{ text: 'cut' }] } }] }), reason).toMatchObject({ kind: 'success', finishReason: reason });
+    }
   });
 
-  it('a non-object response is a failure, not a throw', () => {
+  it('a non-object response is a failure, not a throw; a part that is not an object is skipped', () => {
     expect(classifyResponse(null)).toMatchObject({ kind: 'failure', failure: 'internal' });
     expect(classifyResponse('text')).toMatchObject({ kind: 'failure', failure: 'internal' });
+    expect(classifyResponse({ candidates: [{ content: { parts: ['x', { text: 'y' }] } }] })).toMatchObject({ text: 'y', parts: [{ text: 'y' }] });
   });
 });

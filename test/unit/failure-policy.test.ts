@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { scopeCooldownMs } from '../../src/core/backoff.js';
+import { ZERO_USAGE } from '../../src/core/outcome.js';
 import { breakerReportOf, decideFailure, type FailureContext } from '../../src/core/failure-policy.js';
 import type { FailureClass, FailureOutcome, QuotaViolation } from '../../src/core/outcome.js';
 
@@ -49,7 +50,7 @@ describe('decideFailure', () => {
     expect(breakerReportOf(out('internal', { status: 500 }))).toBe('failure');
     expect(breakerReportOf(out('network', { status: null }))).toBe('none');
     expect(breakerReportOf(out('rate_minute', { status: 429 }))).toBe('none');
-    expect(breakerReportOf({ kind: 'success', text: '', usage: { promptTokens: 1, candidatesTokens: 1, totalTokens: 2 }, finishReason: 'STOP' })).toBe('success');
+    expect(breakerReportOf({ kind: 'success', text: '', parts: [], usage: ZERO_USAGE, finishReason: 'STOP', safetyRatings: [], modelVersion: null, responseId: null })).toBe('success');
     expect(kinds(decideFailure(out('overloaded', { status: 503 }), ctx))).toEqual([]);
     expect(kinds(decideFailure(out('network', { status: null }), ctx))).toEqual([]);
     expect(kinds(decideFailure(out('timeout', { status: 504 }), ctx))).toEqual([]);

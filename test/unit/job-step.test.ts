@@ -3,7 +3,7 @@ import { buildFleetIndex } from '../../src/core/fleet-index.js';
 import { emptyState, type JobState } from '../../src/core/job.js';
 import { callStep, DEFAULT_BUDGET, planStep, waitStep, type JobContext, type LeasePlan } from '../../src/core/job-step.js';
 import type { Candidate } from '../../src/core/lease-plan.js';
-import type { FailureOutcome, Outcome } from '../../src/core/outcome.js';
+import { ZERO_USAGE, type FailureOutcome, type Outcome } from '../../src/core/outcome.js';
 import type { Fleet } from '../../src/core/types.js';
 
 /** The job's decisions as pure functions: driven with plain values, no fakes. */
@@ -19,9 +19,9 @@ const fleet = buildFleetIndex({
   unsupported: [],
 } satisfies Fleet);
 const NOW = 1_000_000;
-const ctx = (extra: Partial<JobContext['request']> = {}): JobContext => ({ request: { tenantId: 'acme', contents: 'hi', ...extra }, enqueuedAt: NOW - 10, budget: DEFAULT_BUDGET });
+const ctx = (extra: Partial<JobContext['request']> = {}): JobContext => ({ request: { tenantId: 'acme', contents: 'hi', lane: 'interactive', stream: false, ...extra }, enqueuedAt: NOW - 10, budget: DEFAULT_BUDGET });
 const cand = (model = PRO): Candidate => ({ keyId: 'k1', projectId: 'p1', model, central: false, scope: `p1|${model}`, limits: fleet.limits('p1', model) });
-const ok: Outcome = { kind: 'success', text: 'hello', usage: { promptTokens: 3, candidatesTokens: 2, totalTokens: 5 }, finishReason: 'STOP' };
+const ok: Outcome = { kind: 'success', text: 'hello', parts: [{ text: 'hello' }], usage: { ...ZERO_USAGE, promptTokens: 3, candidatesTokens: 2, totalTokens: 5 }, finishReason: 'STOP', safetyRatings: [], modelVersion: null, responseId: null };
 const failed = (failure: FailureOutcome['failure'], status: number | null, extra: Partial<FailureOutcome> = {}): FailureOutcome => ({ kind: 'failure', failure, status, message: failure, retryAfterMs: null, violation: null, ...extra });
 const call = (outcome: Outcome, model = PRO, breakerOpened = false) => ({ candidate: cand(model), outcome, at: NOW, latencyMs: 7, now: NOW + 7, breakerOpened });
 

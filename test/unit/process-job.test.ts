@@ -24,7 +24,7 @@ const fleet: Fleet = {
   unsupported: [],
 };
 
-const success: Outcome = { kind: 'success', text: 'hi', usage: { promptTokens: 3, candidatesTokens: 2, totalTokens: 5 }, finishReason: 'STOP' };
+const success: Outcome = { kind: 'success', text: 'hi', parts: [{ text: 'hi' }], usage: { promptTokens: 3, candidatesTokens: 2, totalTokens: 5, thoughtsTokens: 0, cachedTokens: 0 }, finishReason: 'STOP', safetyRatings: [], modelVersion: null, responseId: null };
 const failure = (f: FailureOutcome['failure'], status: number): FailureOutcome => ({ kind: 'failure', failure: f, status, message: f, retryAfterMs: null, violation: null });
 
 /** A leaser that, like the real one, grants the first candidate of the first group with room. */
@@ -77,7 +77,7 @@ function deps(outcomes: Outcome[], over: Partial<ProcessDeps> = {}): ProcessDeps
 }
 
 const job = (extra: Partial<GenerationJobData['request']> = {}, state?: JobState): GenerationJobData => ({
-  request: { tenantId: 'acme', contents: 'hello', ...extra },
+  request: { tenantId: 'acme', contents: 'hello', lane: 'interactive', stream: false, ...extra },
   enqueuedAt: 1_000_000 - 10,
   ...(state ? { state } : {}),
 });

@@ -1,2 +1,3 @@
 /** The Gemini adapter: the only place that talks to @google/genai. */
-export { createGeminiPool, type GeminiCallResult, type GeminiPoolOptions, type GeminiPort } from './pool.js';
+export { createGeminiPool, type GeminiCall, type GeminiCallResult, type GeminiPoolOptions, type GeminiPort } from './pool.js';
+export type { StreamChunk } from '../../core/outcome.js';

@@ -1,9 +1,10 @@
 import { GoogleGenAI } from '@google/genai';
 import { classifyResponse } from '../../core/classify.js';
-import type { FailureOutcome, Outcome } from '../../core/outcome.js';
+import { ZERO_USAGE, type FailureOutcome, type Outcome, type StreamChunk } from '../../core/outcome.js';
 import type { GenerationRequest } from '../../core/request.js';
 import { LruMap } from './lru.js';
 import { outcomeOfError } from './map-error.js';
+import { readStream } from './stream.js';
 import { toSdkParams } from './to-sdk.js';
 
 export interface GeminiCallResult {
@@ -11,9 +12,23 @@ export interface GeminiCallResult {
   latencyMs: number;
 }
 
+export interface GeminiCall {
+  keyId: string;
+  model: string;
+  request: GenerationRequest;
+  /** aborting ends the call as a timeout outcome */
+  signal?: AbortSignal;
+}
+
 /** Gemini client port: one SDK client per key, reused; the SDK's own retries off. Never throws: failures are outcomes. */
 export interface GeminiPort {
-  generate(call: { keyId: string; model: string; request: GenerationRequest; signal?: AbortSignal }): Promise<GeminiCallResult>;
+  generate(call: GeminiCall): Promise<GeminiCallResult>;
+  /**
+   * streamGenerateContent: `onChunk` gets each chunk that carries parts, in
+   * order, and is awaited before the next; the result is the whole answer.
+   * A failure after k chunks carries `chunksDelivered: k`.
+   */
+  generateStream(call: GeminiCall, onChunk: (chunk: StreamChunk) => void | Promise<void>): Promise<GeminiCallResult>;
   /** models.get — spends no generation quota; used by health checks */
   probe(call: { keyId: string; model: string }): Promise<GeminiCallResult>;
   /** drop a cached client (secret changed / key removed) */
@@ -36,7 +51,7 @@ interface Cached {
   client: GoogleGenAI;
 }
 
-const PROBE_SUCCESS: Outcome = { kind: 'success', text: '', usage: { promptTokens: 0, candidatesTokens: 0, totalTokens: 0 }, finishReason: null };
+const PROBE_SUCCESS: Outcome = { kind: 'success', text: '', parts: [], usage: { ...ZERO_USAGE }, finishReason: null, safetyRatings: [], modelVersion: null, responseId: null };
 
 const noSecret = (keyId: string): FailureOutcome => ({
   kind: 'failure',
@@ -83,6 +98,12 @@ export function createGeminiPool(opts: GeminiPoolOptions): GeminiPort {
   return {
     generate: ({ keyId, model, request, signal }) =>
       timed(keyId, async (client) => classifyResponse(await client.models.generateContent(toSdkParams(model, request, signal)))),
+    generateStream: ({ keyId, model, request, signal }, onChunk) =>
+      timed(keyId, (client) => {
+        const local = new AbortController();
+        const both = signal ? AbortSignal.any([signal, local.signal]) : local.signal;
+        return readStream(() => client.models.generateContentStream(toSdkParams(model, request, both)), onChunk, () => local.abort());
+      }),
     probe: ({ keyId, model }) =>
       timed(keyId, async (client) => {
         await client.models.get({ model });

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { parseGenerationRequest, type GenerationRequest } from '../../core/request.js';
+import { parseGenerationRequest, type GenerationRequestInput } from '../../core/request.js';
 import type { FailureReason } from '../../core/types.js';
 import { QuotaflowError } from '../../errors.js';
 import { connectRedis } from '../redis/connection.js';
@@ -47,9 +47,9 @@ export type JobStatus =
 
 export interface QuotaflowClient {
   /** Validates and enqueues; with messageId set, enqueuing the same message twice yields one job. */
-  enqueue(request: GenerationRequest): Promise<{ jobId: string }>;
+  enqueue(request: GenerationRequestInput): Promise<{ jobId: string }>;
   /** Enqueues and waits for the answer; throws GenerationFailedError with the reason. */
-  generate(request: GenerationRequest, options?: { timeoutMs?: number }): Promise<GenerationResult>;
+  generate(request: GenerationRequestInput, options?: { timeoutMs?: number }): Promise<GenerationResult>;
   /** Waits for an enqueued job to finish. */
   wait(jobId: string, options?: { timeoutMs?: number }): Promise<GenerationResult>;
   status(jobId: string): Promise<JobStatus | null>;

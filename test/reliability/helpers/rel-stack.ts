@@ -9,7 +9,7 @@ import { createClient, type QuotaflowClient } from '../../../src/adapters/queue/
 import { GENERATION_QUEUE, decodeFailure, type AttemptRecord, type GenerationJobData, type GenerationResult } from '../../../src/adapters/queue/job-contract.js';
 import { connectRedis } from '../../../src/adapters/redis/connection.js';
 import { migrateDatabase, openDatabase } from '../../../src/adapters/postgres/db.js';
-import type { GenerationRequest } from '../../../src/core/request.js';
+import type { GenerationRequestInput } from '../../../src/core/request.js';
 import type { FailureReason } from '../../../src/core/types.js';
 import { startSimulator, type SimulatorConfig, type SimulatorHandle } from '../../../src/simulator/index.js';
 import { createTestDatabase } from '../../helpers/postgres.js';
@@ -48,7 +48,7 @@ export interface RelStack {
   startWorker(args?: string[]): Promise<RelWorker>;
   applyFleet(fleet: unknown): Promise<void>;
   /** enqueues through the client, `parallel` at a time; returns job ids */
-  enqueueAll(requests: GenerationRequest[], parallel?: number): Promise<string[]>;
+  enqueueAll(requests: GenerationRequestInput[], parallel?: number): Promise<string[]>;
   /** polls until `n` jobs are completed or failed (tolerates Redis being down meanwhile) */
   waitSettled(n: number, ceilingMs: number): Promise<{ completed: number; failed: number; ms: number }>;
   counts(): Promise<Record<string, number>>;
