@@ -1,88 +1,119 @@
+import { ValidationError } from '../errors.js';
+import { catalogProblems, mergeCatalogs, type CatalogLayer, type EffectiveCatalog } from './catalog-merge.js';
+import { resolveModelAlias } from './catalog-models.js';
+import { PACKAGE_CATALOG } from './catalog-package.js';
+import type { CatalogDoc } from './catalog-schema.js';
 import { DIMENSIONS, type Dimension, type LimitSource, type Limits, type ResolvedLimits, type Tier } from './types.js';
 
 /**
- * Default per-tier model limits, as data (R3). Google changes these often;
- * they are a starting point that projects override in the fleet file and
- * that 429 bodies correct (learned limits win over everything).
- * Values follow ai.google.dev/gemini-api/docs/rate-limits (2025).
+ * Per-(project, model) limits as data. Layers, later wins per value: the
+ * package catalog < the QUOTAFLOW_CATALOG file < the fleet file's `catalog`
+ * section < the project's configured limits < learned (a 429's quotaValue) or
+ * discovered (probing). Google changes limits often and publishes new ones only
+ * in AI Studio, so a value no layer knows is the safe floor, marked as a guess
+ * for discovery to raise.
  */
-export type ModelCatalog = Readonly<Record<Tier, Readonly<Record<string, Limits>>>>;
+export { CATALOG_ORIGINS, UNLIMITED_RPD, catalogProblems, mergeCatalogs } from './catalog-merge.js';
+export type { CatalogLayer, CatalogOrigin, EffectiveCatalog, EffectiveModel, Sourced } from './catalog-merge.js';
+export { canonicalModelId, closestModel, editDistance, isKnownModel, resolveModelAlias } from './catalog-models.js';
+export { MODEL_STATUSES, catalogSectionSchema, parseCatalogDoc, parseCatalogText } from './catalog-schema.js';
+export type { CatalogDoc, Lifecycle, ModelStatus, PriceChange, PriceEntry } from './catalog-schema.js';
+export { PACKAGE_CATALOG } from './catalog-package.js';
 
-/** Google publishes "unlimited" daily requests for some paid models; a finite stand-in keeps the ledger simple. */
-export const UNLIMITED_RPD = 100_000_000;
-
-/** For models the catalog does not know: the most conservative published row. */
+/** The safe floor for a model no layer knows: the most conservative published row. */
 export const DEFAULT_LIMITS: Limits = Object.freeze({ rpm: 5, tpm: 250_000, rpd: 100 });
 
-const l = (rpm: number, tpm: number, rpd: number): Limits => Object.freeze({ rpm, tpm, rpd });
+/** The package catalog alone (what resolveLimits uses when given no catalog). */
+export const DEFAULT_CATALOG: EffectiveCatalog = effectiveCatalog({});
 
-export const DEFAULT_CATALOG: ModelCatalog = Object.freeze({
-  free: Object.freeze({
-    'gemini-2.5-pro': l(5, 250_000, 100),
-    'gemini-2.5-flash': l(10, 250_000, 250),
-    'gemini-2.5-flash-lite': l(15, 250_000, 1_000),
-    'gemini-2.0-flash': l(15, 1_000_000, 200),
-    'gemini-2.0-flash-lite': l(30, 1_000_000, 200),
-    // No published free quota for the preview; assume the free pro row rather than none.
-    'gemini-3-pro-preview': l(5, 250_000, 100),
-  }),
-  tier1: Object.freeze({
-    'gemini-2.5-pro': l(150, 2_000_000, 10_000),
-    'gemini-2.5-flash': l(1_000, 1_000_000, 10_000),
-    'gemini-2.5-flash-lite': l(4_000, 4_000_000, UNLIMITED_RPD),
-    'gemini-2.0-flash': l(2_000, 4_000_000, UNLIMITED_RPD),
-    'gemini-2.0-flash-lite': l(4_000, 4_000_000, UNLIMITED_RPD),
-    'gemini-3-pro-preview': l(50, 1_000_000, 1_000),
-  }),
-  tier2: Object.freeze({
-    'gemini-2.5-pro': l(1_000, 5_000_000, 50_000),
-    'gemini-2.5-flash': l(2_000, 3_000_000, 100_000),
-    'gemini-2.5-flash-lite': l(10_000, 10_000_000, UNLIMITED_RPD),
-    'gemini-2.0-flash': l(10_000, 10_000_000, UNLIMITED_RPD),
-    'gemini-2.0-flash-lite': l(20_000, 10_000_000, UNLIMITED_RPD),
-    'gemini-3-pro-preview': l(1_000, 5_000_000, 50_000),
-  }),
-  tier3: Object.freeze({
-    'gemini-2.5-pro': l(2_000, 8_000_000, UNLIMITED_RPD),
-    'gemini-2.5-flash': l(10_000, 8_000_000, UNLIMITED_RPD),
-    'gemini-2.5-flash-lite': l(30_000, 30_000_000, UNLIMITED_RPD),
-    'gemini-2.0-flash': l(30_000, 30_000_000, UNLIMITED_RPD),
-    'gemini-2.0-flash-lite': l(30_000, 30_000_000, UNLIMITED_RPD),
-    'gemini-3-pro-preview': l(2_000, 8_000_000, UNLIMITED_RPD),
-  }),
-});
-
-/** Accepts 0 (a quota of zero is real: "limit: 0" for models without a free tier), rejects junk. */
-const usable = (v: number | undefined): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
-
-/** 'models/gemini-2.5-flash' and 'gemini-2.5-flash' are the same model. Unknown ids match nothing (no prefix guessing). */
-export function catalogLimits(catalog: ModelCatalog, tier: Tier, model: string): Limits | undefined {
-  const id = model.startsWith('models/') ? model.slice('models/'.length) : model;
-  return Object.hasOwn(catalog[tier], id) ? catalog[tier][id] : undefined;
+/**
+ * Layers the package catalog, an override file and the fleet's catalog
+ * section; throws ValidationError listing every cross-layer problem.
+ */
+export function effectiveCatalog(layers: { file?: CatalogDoc; fleet?: CatalogDoc }): EffectiveCatalog {
+  const list: CatalogLayer[] = [{ source: 'catalog', doc: PACKAGE_CATALOG }];
+  if (layers.file) list.push({ source: 'catalog-file', doc: layers.file });
+  if (layers.fleet) list.push({ source: 'fleet-catalog', doc: layers.fleet });
+  const catalog = mergeCatalogs(list);
+  const problems = catalogProblems(catalog);
+  if (problems.length) throw new ValidationError('inconsistent catalog layers', problems);
+  return catalog;
 }
 
-/** Per dimension, the strongest source wins: learned > configured > catalog > default. */
-export function resolveLimits(args: {
+/** The catalog's values for a model and tier (aliases and `models/` resolved); undefined when no layer lists any. */
+export function catalogLimits(catalog: EffectiveCatalog, tier: Tier, model: string): Partial<Limits> | undefined {
+  const row = catalog.models.get(resolveModelAlias(catalog, model))?.limits[tier];
+  if (!row) return undefined;
+  const out: Partial<Limits> = {};
+  for (const d of DIMENSIONS) {
+    const v = row[d];
+    if (v) out[d] = v.value;
+  }
+  return out;
+}
+
+export interface LimitDetail {
+  value: number;
+  source: LimitSource;
+  /** where the number came from: the catalog layer's note, or what the source means */
+  note: string;
+  /** nobody vouches for it: discovery may raise it */
+  guess: boolean;
+}
+
+export interface ResolveLimitsArgs {
   tier: Tier;
   model: string;
   configured?: Partial<Limits>;
   learned?: Partial<Limits>;
-  catalog?: ModelCatalog;
-}): ResolvedLimits {
-  const fromCatalog = catalogLimits(args.catalog ?? DEFAULT_CATALOG, args.tier, args.model);
-  const pick = (d: Dimension): [number, LimitSource] => {
-    const learned = args.learned?.[d];
-    if (usable(learned)) return [learned, 'learned'];
-    const configured = args.configured?.[d];
-    if (usable(configured)) return [configured, 'configured'];
-    if (fromCatalog) return [fromCatalog[d], 'catalog'];
-    return [DEFAULT_LIMITS[d], 'default'];
+  discovered?: Partial<Limits>;
+  catalog?: EffectiveCatalog;
+}
+
+const NOTES: Record<'default' | 'configured' | 'learned' | 'discovered', string> = {
+  default: 'safe floor: no catalog layer lists this model and tier; discovery raises it',
+  configured: "the project's limits in the fleet file",
+  learned: "the quotaValue of a 429's QuotaFailure",
+  discovered: 'discovered: raised while calls succeed near the limit, lowered by 429s',
+};
+
+/** Whether a value is a guess nobody vouches for: the safe floor, a discovered value, or a catalog "estimate:". */
+export function isGuess(source: LimitSource, note?: string): boolean {
+  if (source === 'default' || source === 'discovered') return true;
+  return note !== undefined && /^\s*estimate\b/i.test(note);
+}
+
+/** Accepts 0 (a quota of zero is real: "limit: 0" for models without a free tier), rejects junk. */
+const usable = (v: number | undefined): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+
+/**
+ * Per dimension, the strongest source: discovered > learned > configured >
+ * fleet catalog > catalog file > package catalog > safe floor. Discovery
+ * starts from the learned value and folds every later 429 into its state, so
+ * when a caller passes both, the discovered value is the newer evidence.
+ */
+export function resolveLimitDetails(args: ResolveLimitsArgs): Record<Dimension, LimitDetail> {
+  const catalog = args.catalog ?? DEFAULT_CATALOG;
+  const row = catalog.models.get(resolveModelAlias(catalog, args.model))?.limits[args.tier];
+  const pick = (d: Dimension): LimitDetail => {
+    for (const source of ['discovered', 'learned', 'configured'] as const) {
+      const v = args[source]?.[d];
+      if (usable(v)) return { value: v, source, note: NOTES[source], guess: isGuess(source) };
+    }
+    const c = row?.[d];
+    if (c) return { value: c.value, source: c.source, note: c.note, guess: isGuess(c.source, c.note) };
+    return { value: DEFAULT_LIMITS[d], source: 'default', note: NOTES.default, guess: true };
   };
-  const out: ResolvedLimits = { rpm: 0, tpm: 0, rpd: 0, sources: { rpm: 'default', tpm: 'default', rpd: 'default' } };
-  for (const d of DIMENSIONS) {
-    const [value, source] = pick(d);
-    out[d] = value;
-    out.sources[d] = source;
-  }
-  return out;
+  return { rpm: pick('rpm'), tpm: pick('tpm'), rpd: pick('rpd') };
+}
+
+/** The limits a scope is held to, with the source of each value. */
+export function resolveLimits(args: ResolveLimitsArgs): ResolvedLimits {
+  const d = resolveLimitDetails(args);
+  return {
+    rpm: d.rpm.value,
+    tpm: d.tpm.value,
+    rpd: d.rpd.value,
+    sources: { rpm: d.rpm.source, tpm: d.tpm.source, rpd: d.rpd.source },
+  };
 }

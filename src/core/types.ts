@@ -18,8 +18,8 @@ export interface Limits {
   rpd: number;
 }
 
-/** Where a limit came from; later sources win: default < catalog < configured < learned. */
-export type LimitSource = 'default' | 'catalog' | 'configured' | 'learned';
+/** Where a limit came from; later sources win: default < catalog < catalog-file < fleet-catalog < configured < learned / discovered. */
+export type LimitSource = 'default' | 'catalog' | 'catalog-file' | 'fleet-catalog' | 'configured' | 'learned' | 'discovered';
 
 export interface ResolvedLimits extends Limits {
   sources: Record<Dimension, LimitSource>;

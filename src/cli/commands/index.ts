@@ -1,6 +1,7 @@
 import type { Command } from '../args.js';
 import { api } from './api.js';
 import { apply } from './apply.js';
+import { catalog } from './catalog.js';
 import { demo } from './demo.js';
 import { enqueue } from './enqueue.js';
 import { maintenance } from './maintenance.js';
@@ -9,7 +10,7 @@ import { simulate } from './simulate.js';
 import { status } from './status.js';
 import { worker } from './worker.js';
 
-export const COMMANDS: Record<string, Command> = { apply, migrate, worker, enqueue, status, simulate, demo, api, maintenance };
+export const COMMANDS: Record<string, Command> = { apply, migrate, worker, enqueue, status, simulate, demo, api, maintenance, catalog };
 
 export function usage(): string {
   const rows = Object.values(COMMANDS).map((c) => `  ${c.usage}\n      ${c.summary}`);
