@@ -40,6 +40,10 @@ export async function startBaselineWorker(opts: {
     return {
       jobId: job.id ?? '',
       text: outcome.text,
+      parts: outcome.parts,
+      safetyRatings: outcome.safetyRatings,
+      modelVersion: outcome.modelVersion,
+      responseId: outcome.responseId,
       model: choice.model,
       keyId: choice.keyId,
       project: choice.projectId,

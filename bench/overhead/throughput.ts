@@ -138,7 +138,7 @@ async function startNaiveWorker(opts: { redisUrl: string; prefix: string; baseUr
     const { request } = parseJobData(job.data);
     const { outcome } = await gemini.generate({ keyId: opts.keyId, model: opts.model, request });
     if (outcome.kind !== 'success') throw new Error(`${outcome.failure}: ${outcome.message}`);
-    return { jobId: job.id ?? '', text: outcome.text, model: opts.model, keyId: opts.keyId, project: '', central: true, usage: outcome.usage, finishReason: outcome.finishReason, attempts: [] };
+    return { jobId: job.id ?? '', text: outcome.text, parts: outcome.parts, model: opts.model, keyId: opts.keyId, project: '', central: true, usage: outcome.usage, finishReason: outcome.finishReason, safetyRatings: outcome.safetyRatings, modelVersion: outcome.modelVersion, responseId: outcome.responseId, attempts: [] };
   };
   const connection = connectRedis(opts.redisUrl);
   const worker = new Worker<GenerationJobData, GenerationResult>(GENERATION_QUEUE, processor, { connection, prefix: opts.prefix, concurrency: opts.concurrency });

@@ -123,12 +123,18 @@ export function callStep(jobId: string, state: JobState, call: CallReport, rando
     const result: GenerationResult = {
       jobId,
       text: outcome.text,
+      parts: outcome.parts,
       model: candidate.model,
       keyId: candidate.keyId,
       project: candidate.projectId,
       central: candidate.central,
       usage: outcome.usage,
       finishReason: outcome.finishReason,
+      safetyRatings: outcome.safetyRatings,
+      ...(outcome.groundingMetadata ? { groundingMetadata: outcome.groundingMetadata } : {}),
+      ...(outcome.citationMetadata ? { citationMetadata: outcome.citationMetadata } : {}),
+      modelVersion: outcome.modelVersion,
+      responseId: outcome.responseId,
       attempts,
     };
     return { state: next, attempt, blame: opened, switched, next: { kind: 'completed', result } };

@@ -1,5 +1,6 @@
-import type { FailureClass } from './outcome.js';
-import type { Usage } from './types.js';
+import type { FailureClass, JsonObject } from './outcome.js';
+import type { Part } from './request-content.js';
+import type { FailureReason, Usage } from './types.js';
 
 /**
  * A generation job's own record, carried in its job data so that any worker
@@ -40,7 +41,14 @@ export function emptyState(): JobState {
 /** What a completed job returns to the producer. */
 export interface GenerationResult {
   jobId: string;
+  /** the answer's text (non-thought text parts, concatenated): enough for the simple case */
   text: string;
+  /**
+   * The candidate's content.parts as Gemini sent them: text, function calls,
+   * thought signatures, executable code. To continue the turn, append
+   * `{ role: 'model', parts }` to the conversation unchanged.
+   */
+  parts: Part[];
   model: string;
   keyId: string;
   project: string;
@@ -48,8 +56,26 @@ export interface GenerationResult {
   central: boolean;
   usage: Usage;
   finishReason: string | null;
+  safetyRatings: JsonObject[];
+  groundingMetadata?: JsonObject;
+  citationMetadata?: JsonObject;
+  /** the model version Gemini reports having used */
+  modelVersion: string | null;
+  responseId: string | null;
   attempts: AttemptRecord[];
 }
+
+/**
+ * What a reader of a streamed job sees, in order, each with an id it can
+ * resume after: `chunk`s of the answer; `reset` when an attempt failed after
+ * chunks were sent (drop the partial answer: the next candidate starts over);
+ * then `done` with the result, or `error` with the failure's reason.
+ */
+export type StreamEvent =
+  | { type: 'chunk'; id: string; text: string; parts: Part[] }
+  | { type: 'reset'; id: string; reason: string }
+  | { type: 'done'; id: string; result: GenerationResult }
+  | { type: 'error'; id: string; reason: FailureReason; message: string };
 
 /** Per-job budget: upstream attempts, model switches, and the deadline used when a request names none. */
 export interface Budget {
