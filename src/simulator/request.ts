@@ -76,6 +76,9 @@ function readTools(inner: Record<string, unknown>, req: GenerationRequest): void
     decls.forEach((d: unknown, i) => req.functions.push(readDeclaration(d, `tools[${t}].function_declarations[${i}]`)));
   });
   if (tools.length > 0) req.prompt.add({ modality: 'TEXT', tokens: jsonTokens(tools) });
+}
+
+function readToolConfig(inner: Record<string, unknown>, req: GenerationRequest): void {
   const toolConfig = field(inner, 'toolConfig');
   const calling = isRecord(toolConfig) ? field(toolConfig, 'functionCallingConfig') : undefined;
   if (!isRecord(calling)) return;
@@ -141,6 +144,7 @@ export function readGenerationRequest(body: Record<string, unknown>): Generation
   }
   readContents(inner, req);
   readTools(inner, req);
+  readToolConfig(inner, req);
   const gen = field(inner, 'generationConfig');
   if (isRecord(gen)) readOutput(gen, req);
   const cached = field(inner, 'cachedContent');
