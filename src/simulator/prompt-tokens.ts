@@ -81,25 +81,31 @@ export function fileDataModality(mimeType: string): Modality {
   return mime.startsWith('text/') ? 'TEXT' : 'DOCUMENT';
 }
 
+const MODALITIES: readonly Modality[] = ['TEXT', 'IMAGE', 'AUDIO', 'VIDEO', 'DOCUMENT'];
+
 /** Prompt tokens by modality; `total` is what TPM counts and promptTokenCount reports. */
 export class PromptTally {
-  private readonly byModality = new Map<Modality, number>();
+  private readonly byModality: Record<Modality, number> = { TEXT: 0, IMAGE: 0, AUDIO: 0, VIDEO: 0, DOCUMENT: 0 };
+  private sum = 0;
+  private cachedDetails: Array<{ modality: Modality; tokenCount: number }> | undefined;
   cached = 0;
 
   add(cost: TokenCost): void {
-    if (cost.tokens > 0) this.byModality.set(cost.modality, (this.byModality.get(cost.modality) ?? 0) + cost.tokens);
+    if (cost.tokens <= 0) return;
+    this.byModality[cost.modality] += cost.tokens;
+    this.sum += cost.tokens;
+    this.cachedDetails = undefined;
   }
 
   get total(): number {
-    let sum = 0;
-    for (const n of this.byModality.values()) sum += n;
-    return Math.max(1, sum);
+    return Math.max(1, this.sum);
   }
 
   /** promptTokensDetails as Google reports it: one entry per modality present, TEXT first. */
   details(): Array<{ modality: Modality; tokenCount: number }> {
-    const out = [...this.byModality].map(([modality, tokenCount]) => ({ modality, tokenCount }));
-    if (out.length === 0) return [{ modality: 'TEXT', tokenCount: 1 }];
-    return out.sort((a, b) => (a.modality === 'TEXT' ? -1 : b.modality === 'TEXT' ? 1 : 0));
+    if (this.cachedDetails) return this.cachedDetails;
+    const out = MODALITIES.filter((m) => this.byModality[m] > 0).map((modality) => ({ modality, tokenCount: this.byModality[modality] }));
+    this.cachedDetails = out.length ? out : [{ modality: 'TEXT', tokenCount: 1 }];
+    return this.cachedDetails;
   }
 }

@@ -16,13 +16,23 @@ export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-const camel = (name: string): string => name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+const camel = (name: string): string => (name.includes('_') ? name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()) : name);
+
+// Every call reads the same few names: convert each once.
+const snakeNames = new Map<string, string>();
+function snake(name: string): string {
+  let s = snakeNames.get(name);
+  if (s === undefined) {
+    s = name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+    snakeNames.set(name, s);
+  }
+  return s;
+}
 
 /** `obj.fooBar`, or `obj.foo_bar` as proto JSON also accepts. */
 export function field(obj: Record<string, unknown>, name: string): unknown {
-  if (name in obj) return obj[name];
-  const snake = name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-  return obj[snake];
+  const value = obj[name];
+  return value !== undefined ? value : obj[snake(name)];
 }
 
 export interface FunctionResponse {
