@@ -75,6 +75,38 @@ export const notFoundPath = (): ErrorAnswer => simple(404, 'NOT_FOUND', 'Request
 export const resourceExhaustedNoDetails = (): ErrorAnswer =>
   simple(429, 'RESOURCE_EXHAUSTED', 'Resource has been exhausted (e.g. check quota).');
 
+/**
+ * A paid project past its spend cap: RESOURCE_EXHAUSTED like a quota 429, but
+ * about money, not a per-minute or per-day quota (no QuotaFailure, no
+ * RetryInfo), so clients must not cool the model down for a minute.
+ */
+export function spendCapExceeded(): ErrorAnswer {
+  return {
+    status: 429,
+    body: {
+      error: {
+        code: 429,
+        message:
+          "Your project has exceeded its monthly spending cap. Please go to AI Studio at https://aistudio.google.com to manage your project's spend cap. Learn more at https://ai.google.dev/gemini-api/docs/billing.",
+        status: 'RESOURCE_EXHAUSTED',
+        details: [
+          {
+            '@type': 'type.googleapis.com/google.rpc.Help',
+            links: [{ description: 'Learn more about Gemini API billing', url: 'https://ai.google.dev/gemini-api/docs/billing' }],
+          },
+        ],
+      },
+    },
+  };
+}
+
+/** The same answer whose message ends with the key the call used, as some proxies and upstreams write it. */
+export function withKeyEcho(answer: ErrorAnswer, apiKey: string | undefined): ErrorAnswer {
+  if (apiKey === undefined || apiKey === '') return answer;
+  const error = { ...answer.body.error, message: `${answer.body.error.message} (API key: ${apiKey})` };
+  return { status: answer.status, body: { error } };
+}
+
 export const internalError = (): ErrorAnswer =>
   simple(
     500,
@@ -123,20 +155,21 @@ export interface QuotaExceeded {
   model: string;
   limit: number;
   retryAfterSec: number;
+  /** false: name the quota but not its value (no quotaValue, no "limit: N"); default true. */
+  showValue?: boolean;
 }
 
 /** 429 with QuotaFailure + Help + RetryInfo, shaped like 429-tpm-per-minute.json / 429-rpd-per-day.json. */
 export function quotaExceeded(q: QuotaExceeded): ErrorAnswer {
   const { quotaId, quotaMetric } = quotaNames(q.dimension, q.tier);
-  const failure = {
-    '@type': 'type.googleapis.com/google.rpc.QuotaFailure',
-    violations: [
-      { quotaMetric, quotaId, quotaDimensions: { location: 'global', model: q.model }, quotaValue: String(q.limit) },
-    ],
-  };
+  const showValue = q.showValue ?? true;
+  const violation: Record<string, unknown> = { quotaMetric, quotaId, quotaDimensions: { location: 'global', model: q.model } };
+  if (showValue) violation['quotaValue'] = String(q.limit);
+  const failure = { '@type': 'type.googleapis.com/google.rpc.QuotaFailure', violations: [violation] };
   const retry = { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${q.retryAfterSec}s` };
   if (q.dimension === 'rpd') {
-    const message = `${QUOTA_MESSAGE} To monitor your current usage, head to: https://ai.dev/rate-limit. \n* Quota exceeded for metric: ${quotaMetric}, limit: ${q.limit}, model: ${q.model}\nPlease retry in ${q.retryAfterSec}s.`;
+    const limit = showValue ? `, limit: ${q.limit}` : '';
+    const message = `${QUOTA_MESSAGE} To monitor your current usage, head to: https://ai.dev/rate-limit. \n* Quota exceeded for metric: ${quotaMetric}${limit}, model: ${q.model}\nPlease retry in ${q.retryAfterSec}s.`;
     return { status: 429, body: { error: { code: 429, message, status: 'RESOURCE_EXHAUSTED', details: [HELP, failure, retry] } } };
   }
   return {

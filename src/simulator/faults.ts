@@ -6,7 +6,7 @@
 import type { ModelLimits, Tier } from './config.js';
 import { shortRetrySeconds } from './day.js';
 import * as bodies from './error-bodies.js';
-import type { FaultKind, FaultRule } from './faults-schema.js';
+import type { FaultKind, FaultRule, MidStreamFault } from './faults-schema.js';
 import type { Random } from './prng.js';
 
 export interface FaultContext {
@@ -15,6 +15,8 @@ export interface FaultContext {
   limits: ModelLimits;
   now: number;
   random: Random;
+  /** Whether 429 bodies name the limit's value; default true. */
+  showQuotaValue?: boolean;
 }
 
 function chance(random: Random, p: number | undefined): boolean {
@@ -22,21 +24,21 @@ function chance(random: Random, p: number | undefined): boolean {
   return p !== undefined && p > 0 && random() < p;
 }
 
+function quotaOf(ctx: FaultContext): Pick<bodies.QuotaExceeded, 'tier' | 'model' | 'showValue'> {
+  return { tier: ctx.tier, model: ctx.model, showValue: ctx.showQuotaValue ?? true };
+}
+
 /** The answer for a forced kind, built from the call's own model and limits. */
 export function answerForKind(kind: FaultKind, ctx: FaultContext): bodies.ErrorAnswer {
   switch (kind) {
     case '429-per-minute':
-      return bodies.quotaExceeded({ dimension: 'rpm', tier: ctx.tier, model: ctx.model, limit: ctx.limits.rpm, retryAfterSec: 30 });
+      return bodies.quotaExceeded({ ...quotaOf(ctx), dimension: 'rpm', limit: ctx.limits.rpm, retryAfterSec: 30 });
     case '429-per-day':
-      return bodies.quotaExceeded({
-        dimension: 'rpd',
-        tier: ctx.tier,
-        model: ctx.model,
-        limit: ctx.limits.rpd,
-        retryAfterSec: shortRetrySeconds(ctx.now),
-      });
+      return bodies.quotaExceeded({ ...quotaOf(ctx), dimension: 'rpd', limit: ctx.limits.rpd, retryAfterSec: shortRetrySeconds(ctx.now) });
     case '429-no-details':
       return bodies.resourceExhaustedNoDetails();
+    case '429-spend-cap':
+      return bodies.spendCapExceeded();
     case '503-overloaded':
       return bodies.overloaded();
     case '503-high-demand':
@@ -74,4 +76,16 @@ export function postAdmissionFault(rule: FaultRule | undefined, ctx: FaultContex
   if (chance(ctx.random, rule.p503)) return ctx.random() < 0.5 ? bodies.overloaded() : bodies.highDemand();
   if (chance(ctx.random, rule.p500)) return bodies.internalError();
   return undefined;
+}
+
+/** Whether this streamed call fails part way, and how. */
+export function midStreamFault(rule: FaultRule | undefined, random: Random): MidStreamFault | undefined {
+  const fault = rule?.midStream;
+  if (!fault) return undefined;
+  return fault.p >= 1 || chance(random, fault.p) ? fault : undefined;
+}
+
+/** The error a failed stream ends with. */
+export function midStreamError(fault: MidStreamFault): bodies.ErrorAnswer {
+  return fault.status === 500 ? bodies.internalError() : bodies.overloaded();
 }

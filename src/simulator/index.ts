@@ -5,8 +5,17 @@
  * demo upstream and benchmark upstream.
  */
 export { startSimulator, type SimulatorHandle, type StartOptions } from './start.js';
-export { parseSimulatorConfig, loadSimulatorConfigFile, type SimulatorConfig } from './config.js';
-export { parseFaultConfig, type FaultConfig, type FaultRule, type FaultKind } from './faults-schema.js';
+export {
+  parseSimulatorConfig,
+  loadSimulatorConfigFile,
+  parseOverlay,
+  type SimulatorConfig,
+  type Overlay,
+  type ModelLimits,
+  type LimitOverride,
+} from './config.js';
+export { simulatorConfigFromFleet, type EnvLookup } from './fleet-source.js';
+export { parseFaultConfig, type FaultConfig, type FaultConfigInput, type FaultRule, type FaultKind, type MidStreamFault } from './faults-schema.js';
 export { demoSimulatorConfig } from './demo-config.js';
-export { runSimulateCommand } from './cli.js';
+export { runSimulateCommand, loadSimulateConfig, describeServed, type SimulateArgs } from './cli.js';
 export type { SimulatorStats, SimCall, ScopeTotals, SimMethod } from './stats.js';

@@ -7,18 +7,18 @@
  * Gemini v1beta routes as @google/genai 2.x calls them (key from the
  * `x-goog-api-key` header or `?key=`):
  *   POST /v1beta/models/{model}:generateContent
- *   POST /v1beta/models/{model}:streamGenerateContent?alt=sse
+ *   POST /v1beta/models/{model}:streamGenerateContent?alt=sse  (without alt=sse: a JSON array)
  *   POST /v1beta/models/{model}:countTokens
  *   GET  /v1beta/models, GET /v1beta/models/{model}
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { handleControl } from './control-plane.js';
-import { INVALID_JSON, type SimReply, type SimRequest, type SimulatorEngine } from './engine.js';
+import { INVALID_JSON, type SimRequest, type SimulatorEngine } from './engine.js';
 import { badRequest, notFoundPath } from './error-bodies.js';
+import { sendJson, sendReply, type WriterHooks } from './reply-writer.js';
 import type { SimMethod } from './stats.js';
 
 const MAX_BODY_BYTES = 20 * 1024 * 1024;
-const JSON_TYPE = 'application/json; charset=UTF-8';
 const ACTIONS: Record<string, SimMethod | undefined> = {
   generateContent: 'generateContent',
   streamGenerateContent: 'streamGenerateContent',
@@ -73,54 +73,32 @@ function parseJson(raw: Buffer): unknown {
   }
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-function sendReply(res: ServerResponse, reply: SimReply): void {
-  // A delayed reply may outlive its socket (client gone, server closing).
-  if (res.destroyed) return;
-  if (reply.kind === 'json') return sendJson(res, reply.status, reply.body);
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-  // Separate writes so clients really see several SSE events, as from Google.
-  for (const chunk of reply.chunks) res.write(`data: ${JSON.stringify(chunk)}\r\n\r\n`);
-  res.end();
-}
-
 function headerValue(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-async function serve(engine: SimulatorEngine, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function serve(engine: SimulatorEngine, hooks: WriterHooks, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   const path = q === -1 ? url : url.slice(0, q);
   const query = q === -1 ? undefined : new URLSearchParams(url.slice(q + 1));
   const method = req.method ?? 'GET';
+  const apiKey = headerValue(req.headers['x-goog-api-key']) ?? query?.get('key') ?? undefined;
   const raw = await readBody(req);
-  if (raw === undefined) return sendJson(res, 400, badRequest('Request payload size exceeds the limit: 20971520 bytes.').body);
+  if (raw === undefined) return sendJson(res, 400, engine.httpError(badRequest('Request payload size exceeds the limit: 20971520 bytes.'), apiKey).body);
   const r = route(method, path);
   if (r.kind === 'control') {
     const reply = handleControl(engine, method, path, query, parseJson(raw));
     return sendJson(res, reply.status, reply.body);
   }
-  if (r.kind === 'none') return sendJson(res, 404, notFoundPath().body);
-  const request: SimRequest = {
-    method: r.method,
-    model: r.model,
-    apiKey: headerValue(req.headers['x-goog-api-key']) ?? query?.get('key') ?? undefined,
-    body: parseJson(raw),
-  };
-  const reply = engine.handle(request);
-  if (reply.delayMs > 0) setTimeout(() => sendReply(res, reply), reply.delayMs);
-  else sendReply(res, reply);
+  if (r.kind === 'none') return sendJson(res, 404, engine.httpError(notFoundPath(), apiKey).body);
+  const request: SimRequest = { method: r.method, model: r.model, apiKey, body: parseJson(raw) };
+  sendReply(res, engine.handle(request), query?.get('alt') === 'sse', hooks);
 }
 
-export function createSimulatorServer(engine: SimulatorEngine): Server {
+export function createSimulatorServer(engine: SimulatorEngine, hooks: WriterHooks = {}): Server {
   const server = createServer((req, res) => {
-    serve(engine, req, res).catch((err: unknown) => {
+    serve(engine, hooks, req, res).catch((err: unknown) => {
       if (res.headersSent) return void res.destroy(err instanceof Error ? err : undefined);
       sendJson(res, 500, { error: { code: 500, message: 'simulator failure', status: 'INTERNAL' } });
     });

@@ -1,7 +1,9 @@
 /**
  * What the stand-in saw: a capped call log (ring buffer, oldest dropped first)
  * and per-(project, model) totals of counted calls that never drop anything.
- * Keys appear by label only; a secret never reaches the stats.
+ * Keys appear by label only; a secret never reaches the stats. With
+ * `recordBodies`, generation calls also keep their parsed request body, so
+ * tests can assert exactly what reached the upstream.
  */
 
 export type SimMethod = 'generateContent' | 'streamGenerateContent' | 'countTokens' | 'models.get' | 'models.list';
@@ -20,6 +22,10 @@ export interface SimCall {
   candidatesTokens: number;
   /** True when the call was spent against RPM/TPM/RPD. */
   counted: boolean;
+  /** Set when a streamed answer was cut by an injected mid-stream failure (status is then that failure's). */
+  midStream?: true;
+  /** The parsed request body (generation calls, with `recordBodies` only). */
+  body?: unknown;
 }
 
 export interface ScopeTotals {
@@ -62,8 +68,20 @@ export class CallRecorder {
     this.next = (this.next + 1) % this.cap;
   }
 
+  /** The logged calls, oldest first; the last `last` only when given; bodies only when asked for. */
+  calls(opts: { withBodies?: boolean; last?: number } = {}): SimCall[] {
+    const ordered = this.ring.length < this.cap ? this.ring : [...this.ring.slice(this.next), ...this.ring.slice(0, this.next)];
+    const last = opts.last ?? ordered.length;
+    const picked = last <= 0 ? [] : ordered.slice(-last);
+    return picked.map((c) => {
+      if (opts.withBodies || !('body' in c)) return { ...c };
+      const { body: _body, ...rest } = c;
+      return rest;
+    });
+  }
+
   snapshot(): SimulatorStats {
-    const calls = this.ring.length < this.cap ? [...this.ring] : [...this.ring.slice(this.next), ...this.ring.slice(0, this.next)];
+    const calls = this.calls();
     return {
       totalCalls: this.seq,
       droppedCalls: this.seq - calls.length,

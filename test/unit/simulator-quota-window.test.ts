@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { QuotaWindow, WINDOW_MS, retrySeconds } from '../../src/simulator/quota-window.js';
 
 const limits = { rpm: 3, tpm: 100, rpd: 1000 };
@@ -74,5 +75,45 @@ describe('QuotaWindow RPD', () => {
     const end = T0 + 9_999 * 100;
     expect(w.requestsInWindow(end)).toBe(600);
     expect(w.tokensInWindow(end)).toBe(1_200);
+  });
+});
+
+describe('QuotaWindow TPM retry time (binary search over running totals)', () => {
+  /** The obvious answer: walk the entries oldest first until enough tokens have expired. */
+  function bruteForce(entries: Array<[number, number]>, tpm: number, input: number, now: number, windowMs: number): number {
+    const live = entries.filter(([t]) => t > now - windowMs);
+    let sum = live.reduce((s, [, n]) => s + n, 0);
+    for (const [t, n] of live) {
+      sum -= n;
+      if (sum + input <= tpm) return t + windowMs - now;
+    }
+    return windowMs;
+  }
+
+  it('equals the brute-force answer on random histories, through compactions and short windows', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 900 }), fc.integer({ min: 0, max: 50 })), { minLength: 1, maxLength: 300 }),
+        fc.integer({ min: 1, max: 80 }),
+        fc.constantFrom(1_000, 5_000, WINDOW_MS),
+        (steps, input, windowMs) => {
+          const w = new QuotaWindow(windowMs);
+          const limits = { rpm: 1_000_000, tpm: 400, rpd: 1_000_000 };
+          const admitted: Array<[number, number]> = [];
+          let now = T0;
+          for (const [dt, tokens] of steps) {
+            now += dt;
+            const v = w.check(limits, input, now, 'd');
+            if (v.ok) {
+              w.admit(tokens, now, 'd');
+              admitted.push([now, tokens]);
+            } else if (v.dimension === 'tpm') {
+              expect(v.retryAfterMs).toBe(bruteForce(admitted, limits.tpm, input, now, windowMs));
+            }
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });
