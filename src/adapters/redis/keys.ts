@@ -15,6 +15,19 @@ export interface ScopeKeys {
   state: string;
 }
 
+/** A tenant's own state: producer-side caps, its sliding window and its day and month counters. */
+export interface TenantKeys {
+  /** job id -> `w<bytes>` (waiting) or `s<bytes>` (started), plus counters `_n` jobs, `_b` bytes, `_w` waiting */
+  outstanding: string;
+  /** the tenant's own sliding window (rpm/tpm across all its scopes) */
+  window: string;
+  costs: string;
+  /** requests and tokens of a quota day, own and central */
+  day(dayId: string): string;
+  /** spend of a month, in micro-dollars */
+  month(monthId: string): string;
+}
+
 export interface RedisKeys {
   readonly prefix: string;
   scope(scope: ScopeId): ScopeKeys;
@@ -28,6 +41,11 @@ export interface RedisKeys {
   note(topic: string): string;
   /** the fleet version every worker compares against (also the pub/sub channel) */
   readonly fleetVersion: string;
+  /** tenant id -> its producer-side settings, published with the fleet so producers can check them */
+  readonly tenantDirectory: string;
+  tenant(tenantId: string): TenantKeys;
+  /** BullMQ's hash of a generation job (same naming as BullMQ's own key builder) */
+  job(queue: string, jobId: string): string;
 }
 
 export function redisKeys(prefix: string): RedisKeys {
@@ -40,5 +58,14 @@ export function redisKeys(prefix: string): RedisKeys {
     rotation: (groupId: string) => k('rr', groupId),
     note: (topic: string) => k('note', topic),
     fleetVersion: k('fleet', 'version'),
+    tenantDirectory: k('tenants'),
+    tenant: (tenantId: string): TenantKeys => ({
+      outstanding: k('tn', tenantId, 'out'),
+      window: k('tn', tenantId, 'w'),
+      costs: k('tn', tenantId, 't'),
+      day: (dayId: string) => k('tn', tenantId, 'd', dayId),
+      month: (monthId: string) => k('tn', tenantId, 'mo', monthId),
+    }),
+    job: (queue: string, jobId: string) => k(queue, jobId),
   });
 }
