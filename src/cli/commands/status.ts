@@ -1,15 +1,17 @@
 import { rpdUsage } from '../../adapters/postgres/ledger-repo.js';
 import { quotaStatus } from '../../app/quota-status.js';
 import { buildFleetIndex } from '../../core/fleet-index.js';
-import { parseFlags, type Command } from '../args.js';
+import { defineCommand } from '../args.js';
 import { bootstrap } from '../bootstrap.js';
 
-export const status: Command = {
+export const status = defineCommand({
+  name: 'status',
   summary: 'show keys, projects, models, quota use and limits (with where each limit came from)',
-  usage: 'quotaflow status [--json]',
-  async run(args) {
-    const f = parseFlags(args, { json: { type: 'boolean' } });
-    const { sys } = await bootstrap({ name: 'status' });
+  flags: {
+    json: { type: 'boolean', description: 'print one JSON object instead of tables' },
+  },
+  async run(f) {
+    const { sys } = await bootstrap({ name: 'status', oneOff: true });
     try {
       const fleet = buildFleetIndex(await sys.fleetSource.load());
       const day = sys.day.dayId(Date.now());
@@ -43,4 +45,4 @@ export const status: Command = {
       await sys.close();
     }
   },
-};
+});
