@@ -6,6 +6,8 @@ export interface BootstrapOptions {
   name: string;
   /** one-off commands (apply, migrate, status...) log lines for people unless LOG_FORMAT says otherwise */
   oneOff: boolean;
+  /** already loaded (to check it before anything is opened); default: loaded from the environment */
+  config?: Config;
 }
 
 /** A logger on stderr (stdout stays clean for --json), in the format the command and LOG_FORMAT call for. */
@@ -16,7 +18,7 @@ export function commandLogger(config: Config, opts: BootstrapOptions): Logger {
 
 /** Config, the command's logger and the wired system. */
 export async function bootstrap(opts: BootstrapOptions): Promise<{ config: Config; logger: Logger; sys: System }> {
-  const config = loadConfig();
+  const config = opts.config ?? loadConfig();
   const logger = commandLogger(config, opts);
   const sys = await openSystem(config, logger);
   return { config, logger, sys };

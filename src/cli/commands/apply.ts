@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { applyFleet, planFleet, type ApplySummary, type FleetChange, type FleetPlan } from '../../adapters/postgres/fleet-repo.js';
-import { environmentLookup } from '../../config.js';
+import { environmentLookup, loadConfig } from '../../config.js';
 import { checkFleetText, MAX_FLEET_TEXT } from '../../core/fleet-file.js';
 import { ValidationError } from '../../errors.js';
 import { defineCommand } from '../args.js';
@@ -22,9 +22,10 @@ export const apply = defineCommand({
   async run(f) {
     const { spec, warnings } = checkFleetText(await readFleetFile(f.file));
     for (const w of warnings) console.error(`warning: ${w}`);
-    const { config, sys } = await bootstrap({ name: 'apply', oneOff: true });
+    const config = loadConfig();
+    const opts = { secretKey: requireSecretKey(config, 'to store API keys'), resolveEnv: environmentLookup, prune: f.prune };
+    const { sys } = await bootstrap({ name: 'apply', oneOff: true, config });
     try {
-      const opts = { secretKey: requireSecretKey(config, 'to store API keys'), resolveEnv: environmentLookup, prune: f.prune };
       if (f['dry-run']) {
         const plan = await planFleet(sys.db, spec, opts);
         console.log(f.json ? JSON.stringify({ dryRun: true, ...plan, warnings }) : formatPlan(plan));

@@ -2,6 +2,7 @@ import { startGenerationWorker } from '../../../workers/generation.js';
 import { startMaintenanceWorker } from '../../../workers/maintenance.js';
 import { createWebhookAlerts } from '../../adapters/alerts/webhook.js';
 import { createRedisMetricsRecorder } from '../../adapters/metrics/redis-recorder.js';
+import { loadConfig } from '../../config.js';
 import { defineCommand } from '../args.js';
 import { bootstrap, requireSecretKey, untilSignal } from '../bootstrap.js';
 
@@ -14,13 +15,9 @@ export const worker = defineCommand({
     'no-maintenance': { type: 'boolean', description: 'do not run the maintenance jobs in this process' },
   },
   async run(f) {
-    const { logger, sys } = await bootstrap({ name: 'worker', oneOff: false });
-    try {
-      requireSecretKey(sys.config, 'for workers to decrypt the stored API keys');
-    } catch (err) {
-      await sys.close();
-      throw err;
-    }
+    const config = loadConfig();
+    requireSecretKey(config, 'for workers to decrypt the stored API keys');
+    const { logger, sys } = await bootstrap({ name: 'worker', oneOff: false, config });
     const alerts = createWebhookAlerts(sys.config, logger);
     const metrics = createRedisMetricsRecorder(sys.redis, sys.config.prefix, { logger });
     const w = await startGenerationWorker(sys, { concurrency: f.concurrency, metrics, alerts });
