@@ -9,7 +9,10 @@ import { applyFleet, fleetVersion, loadFleet, planFleet, tenantByTokenHash } fro
 import { parseFleet } from '../../src/core/fleet-file.js';
 import { ValidationError } from '../../src/errors.js';
 import { runCli } from '../helpers/cli-process.js';
-import { createTestDatabase, EXAMPLE_FLEET, type FleetDoc, type TestDatabase } from '../helpers/postgres.js';
+import { createTestDatabase, EXAMPLE_FLEET, type FleetDoc as BaseDoc, type TestDatabase } from '../helpers/postgres.js';
+
+/** The helpers' fleet document, with the tenants' `tokenEnv`. */
+type FleetDoc = Pick<BaseDoc, 'models' | 'projects' | 'keys'> & { tenants: Array<BaseDoc['tenants'][number] & { tokenEnv?: string }> };
 
 const CENTRAL_SECRET = 'k-central-1-plaintext';
 const SOLO_TOKEN = 'Qm7vR2xK9pL4sW8nZt3hY6bN1cF5Jx4kW9qE2Pd8';

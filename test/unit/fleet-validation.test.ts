@@ -5,7 +5,10 @@ import { checkFleet, checkFleetText } from '../../src/core/fleet-file.js';
 import { findJsonSyntaxError } from '../../src/core/fleet-json.js';
 import { tokenWeakness } from '../../src/core/fleet-token.js';
 import { ValidationError } from '../../src/errors.js';
-import { EXAMPLE_FLEET, type FleetDoc } from '../helpers/postgres.js';
+import { EXAMPLE_FLEET, type FleetDoc as BaseDoc } from '../helpers/postgres.js';
+
+/** The helpers' fleet document, with the tenants' `tokenEnv`. */
+type FleetDoc = Pick<BaseDoc, 'models' | 'projects' | 'keys'> & { tenants: Array<BaseDoc['tenants'][number] & { tokenEnv?: string }> };
 
 const clone = (): FleetDoc => structuredClone(EXAMPLE_FLEET) as FleetDoc;
 const STRONG = 'Qm7vR2xK9pL4sW8nZt3hY6bN1cF5Jx4kW9qE2Pd8';
