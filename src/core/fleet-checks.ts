@@ -79,8 +79,9 @@ export function crossProblems(doc: unknown): string[] {
   for (const t of tenants) {
     for (const m of strings(t.raw.models)) if (!known.has(m)) problems.push(`tenants.${t.i}.models: model "${m}" is not in "models"`);
   }
-  problems.push(...tenantTokenProblems(tenants), ...keyProblems(keys, new Set(projects.flatMap((p) => p.id ?? [])), new Set(tenants.flatMap((t) => t.id ?? []))));
-  return problems;
+  const ids = (list: Item[]): Set<string> => new Set(list.flatMap((x) => x.id ?? []));
+  // concat, not push(...): a list of 100,000 problems would exceed the arguments a call may take
+  return problems.concat(tenantTokenProblems(tenants), keyProblems(keys, ids(projects), ids(tenants)));
 }
 
 function dupes(section: string, ids: string[], problems: string[]): void {

@@ -78,6 +78,11 @@ describe('one pass, every problem', () => {
     expect(err.issues).toHaveLength(101);
     expect(err.issues.at(-1)).toBe('… and 50 more problems');
   });
+
+  it('collects a problem for each of 100,000 keys without running out of stack', () => {
+    const doc = { models: ['m'], keys: Array.from({ length: FLEET_LIMITS.keys }, (_, i) => ({ id: `k${i}`, project: 'missing', secret: `s-${i}` })) };
+    expect(rejection(() => checkFleet(doc)).message).toMatch(/^invalid fleet file \(100000 problems\)/);
+  });
 });
 
 describe('unknown models', () => {
