@@ -32,6 +32,9 @@ const schema = z.object({
   QUOTAFLOW_USAGE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(14),
   GEMINI_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
   LOG_LEVEL: logLevel.default('info'),
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
+  QUOTAFLOW_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  QUOTAFLOW_API_HOST: z.string().min(1).default('127.0.0.1'),
 });
 
 export type Config = Readonly<{
@@ -56,6 +59,12 @@ export type Config = Readonly<{
   /** a simulated day of this length instead of the Pacific day (tests, benchmarks) */
   dayLengthMs: number | undefined;
   logLevel: z.infer<typeof logLevel>;
+  /** undefined => pretty on a terminal and for one-off commands, JSON otherwise */
+  logFormat: 'json' | 'pretty' | undefined;
+  /** when set, /metrics requires `Authorization: Bearer <token>` */
+  metricsToken: string | undefined;
+  /** address `quotaflow api` listens on; loopback unless widened */
+  apiHost: string;
 }>;
 
 export { ConfigError };
@@ -85,6 +94,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     usageRetentionDays: e.QUOTAFLOW_USAGE_RETENTION_DAYS,
     breaker: Object.freeze({ threshold: e.QUOTAFLOW_BREAKER_THRESHOLD, openMs: e.QUOTAFLOW_BREAKER_OPEN_MS }),
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
+    metricsToken: e.QUOTAFLOW_METRICS_TOKEN,
+    apiHost: e.QUOTAFLOW_API_HOST,
   });
 }
 

@@ -1,6 +1,8 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
+
+export type LogFormat = 'json' | 'pretty';
 
 /**
  * Paths pino censors wherever they appear. Secrets should never reach a log
@@ -21,11 +23,78 @@ export const REDACT_PATHS = [
   '*.token',
 ];
 
-export function createLogger(options: { level: string; name?: string; destination?: NodeJS.WritableStream }): Logger {
+export interface LoggerOptions {
+  level: string;
+  name?: string;
+  destination?: NodeJS.WritableStream;
+  /** 'pretty' prints `HH:MM:SS level name: msg key=value…`; default 'json' */
+  format?: LogFormat;
+}
+
+export function createLogger(options: LoggerOptions): Logger {
   const opts = {
     level: options.level,
     ...(options.name ? { name: options.name } : {}),
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
   };
+  // pretty lines are made from pino's own JSON output, so redaction has already happened
+  if (options.format === 'pretty') return pino(opts, prettyDestination(options.destination ?? process.stdout));
   return options.destination ? pino(opts, options.destination) : pino(opts);
+}
+
+/**
+ * JSON for machines, lines for people: an explicit LOG_FORMAT wins; one-off
+ * commands print lines; services print lines only on a terminal.
+ */
+export function chooseLogFormat(opts: { configured: LogFormat | undefined; oneOff: boolean; terminal: boolean }): LogFormat {
+  if (opts.configured) return opts.configured;
+  return opts.oneOff || opts.terminal ? 'pretty' : 'json';
+}
+
+const LEVELS: Readonly<Record<number, string>> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+const HIDDEN = new Set(['level', 'time', 'pid', 'hostname', 'name', 'msg', 'v']);
+
+/** A pino destination that rewrites each JSON line as `HH:MM:SS level name: msg key=value…`. */
+export function prettyDestination(out: NodeJS.WritableStream): DestinationStream {
+  return {
+    write(chunk: string) {
+      for (const line of chunk.split('\n')) if (line !== '') out.write(`${prettyLine(line)}\n`);
+    },
+  };
+}
+
+/** One pino JSON line as a human-readable line; anything that is not a JSON object passes through unchanged. */
+export function prettyLine(json: string): string {
+  let rec: unknown;
+  try {
+    rec = JSON.parse(json);
+  } catch {
+    return json;
+  }
+  if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) return json;
+  const fields = new Map(Object.entries(rec));
+  const time = fields.get('time');
+  const level = fields.get('level');
+  const name = fields.get('name');
+  const msg = fields.get('msg');
+  const head = [
+    typeof time === 'number' ? clock(time) : '',
+    typeof level === 'number' ? (LEVELS[level] ?? String(level)) : '',
+    typeof name === 'string' ? `${name}:` : '',
+    typeof msg === 'string' ? msg : '',
+  ].filter((s) => s !== '');
+  const rest = [...fields].filter(([k]) => !HIDDEN.has(k)).map(([k, v]) => `${k}=${show(v)}`);
+  return [...head, ...rest].join(' ');
+}
+
+function clock(ms: number): string {
+  const d = new Date(ms);
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+}
+
+function show(v: unknown): string {
+  if (typeof v === 'string') return /^[^\s"=]+$/.test(v) ? v : JSON.stringify(v);
+  if (typeof v === 'object' && v !== null && 'message' in v && typeof v.message === 'string') return JSON.stringify(v.message);
+  return JSON.stringify(v) ?? String(v);
 }

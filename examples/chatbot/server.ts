@@ -1,15 +1,14 @@
 /**
- * A minimal chatbot backend: POST /chat {tenantId, conversationId, messageId, text}
- * enqueues one generation per incoming message with quotaflow's client and
- * replies with the answer, or with a fallback message chosen by the failure
- * reason. node:http only, no framework.
+ * A minimal chatbot backend on quotaflow's client: POST /chat
+ * {tenantId, conversationId?, messageId?, text} enqueues one generation per
+ * message, with the conversation's earlier turns, and replies with the
+ * answer or with a fallback chosen by the failure reason. node:http only.
  *
- *   REDIS_URL=redis://127.0.0.1:6379 QUOTAFLOW_PREFIX=quotaflow PORT=3000 npx tsx examples/chatbot/server.ts
+ *   REDIS_URL=redis://127.0.0.1:6379 QUOTAFLOW_PREFIX=quotaflow PORT=3000 npm start
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createClient, GenerationFailedError, GenerationTimeoutError } from '../../src/adapters/queue/client.js';
-import type { FailureReason } from '../../src/core/types.js';
-import { ValidationError } from '../../src/errors.js';
+import { createClient, GenerationFailedError, GenerationTimeoutError, ValidationError, type FailureReason } from 'quotaflow';
+import { createHistory } from './history.js';
 
 const FALLBACKS: Record<FailureReason, string> = {
   exhausted: 'Our assistant is very busy right now. Please try again in a minute.',
@@ -20,14 +19,21 @@ const FALLBACKS: Record<FailureReason, string> = {
   internal: 'Something went wrong on our side. Please try again.',
 };
 const WAIT_MS = Number(process.env.CHAT_WAIT_MS ?? 60_000);
+const MAX_BODY = 100_000;
 
 const client = createClient({ redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', prefix: process.env.QUOTAFLOW_PREFIX ?? 'quotaflow' });
+// 10 exchanges per conversation, 10,000 conversations: memory stays bounded however many users write
+const history = createHistory({ maxTurns: 10, maxConversations: 10_000 });
+
+/** An answer for the chat platform: 200 with a reply, or a 4xx/5xx with a reason. */
+type Answer = { status: number; body: Record<string, unknown> };
+const problem = (status: number, code: string, message: string): Answer => ({ status, body: { error: { code, message } } });
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
   let body = '';
   for await (const chunk of req) {
     body += String(chunk);
-    if (body.length > 1_000_000) throw new ValidationError('message too large');
+    if (body.length > MAX_BODY) throw new ValidationError(`message larger than ${MAX_BODY} characters`);
   }
   try {
     return JSON.parse(body);
@@ -36,44 +42,68 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-}
+const str = (o: object, k: string): string | undefined => {
+  const v: unknown = Reflect.get(o, k);
+  return typeof v === 'string' && v !== '' ? v : undefined;
+};
 
-/** One chat message in, one reply out: the model's answer, or a fallback for the reason it failed. */
-async function chat(input: unknown): Promise<{ reply: string; source: 'model' | 'fallback'; reason?: string; model?: string }> {
-  const m = (input ?? {}) as { tenantId?: unknown; conversationId?: unknown; messageId?: unknown; text?: unknown };
-  if (typeof m.tenantId !== 'string' || typeof m.text !== 'string' || m.text === '') throw new ValidationError('send {tenantId, text, conversationId?, messageId?}');
+/** One chat message in, one answer out. */
+async function chat(input: unknown): Promise<Answer> {
+  const m = typeof input === 'object' && input !== null ? input : {};
+  const tenantId = str(m, 'tenantId');
+  const text = str(m, 'text');
+  const conversationId = str(m, 'conversationId');
+  const messageId = str(m, 'messageId');
+  if (!tenantId || !text) return problem(400, 'invalid_body', 'send {tenantId, text, conversationId?, messageId?}');
+  const key = conversationId ? `${tenantId}\u0000${conversationId}` : undefined;
+  const earlier = key ? history.get(key) : [];
   try {
     const r = await client.generate(
       {
-        tenantId: m.tenantId,
-        contents: m.text,
+        tenantId,
+        contents: [...earlier, { role: 'user', parts: [{ text }] }],
         systemInstruction: 'You are a friendly support assistant. Answer briefly.',
-        ...(typeof m.conversationId === 'string' ? { conversationId: m.conversationId } : {}),
+        ...(conversationId ? { conversationId } : {}),
         // the chat platform's message id: a re-delivered message is answered once
-        ...(typeof m.messageId === 'string' ? { messageId: m.messageId } : {}),
+        ...(messageId ? { messageId } : {}),
       },
       { timeoutMs: WAIT_MS },
     );
-    return { reply: r.text, source: 'model', model: r.model };
+    if (key) history.add(key, { ...(messageId ? { messageId } : {}), user: text, model: r.text });
+    return { status: 200, body: { reply: r.text, source: 'model', model: r.model, earlierTurns: earlier.length / 2 } };
   } catch (err) {
-    if (err instanceof GenerationFailedError) return { reply: FALLBACKS[err.reason], source: 'fallback', reason: err.reason };
-    if (err instanceof GenerationTimeoutError) return { reply: FALLBACKS.deadline, source: 'fallback', reason: 'deadline' };
-    throw err;
+    return failure(err, tenantId);
   }
 }
 
+function failure(err: unknown, tenantId: string): Answer {
+  if (err instanceof ValidationError) return problem(400, 'invalid_request', err.message);
+  if (err instanceof GenerationTimeoutError) return { status: 200, body: { reply: FALLBACKS.deadline, source: 'fallback', reason: 'deadline' } };
+  if (!(err instanceof GenerationFailedError)) throw err;
+  // the workers know the fleet: a tenant it does not name is a mistake of the caller, not a reply to show a user
+  if (err.reason === 'invalid_request' && err.message.includes(`unknown tenant "${tenantId}"`)) {
+    return problem(404, 'unknown_tenant', `tenant "${tenantId}" is not in quotaflow's fleet`);
+  }
+  return { status: 200, body: { reply: FALLBACKS[err.reason], source: 'fallback', reason: err.reason } };
+}
+
+function send(res: ServerResponse, a: Answer): void {
+  res.writeHead(a.status, { 'content-type': 'application/json' }).end(JSON.stringify(a.body));
+}
+
 const server = createServer((req, res) => {
-  if (req.method !== 'POST' || req.url !== '/chat') return send(res, 404, { error: 'POST /chat' });
+  if (req.method !== 'POST' || req.url !== '/chat') return send(res, problem(404, 'not_found', 'POST /chat'));
   readJson(req)
     .then(chat)
-    .then((out) => send(res, 200, out))
-    .catch((err: unknown) => send(res, err instanceof ValidationError ? 400 : 500, { error: err instanceof Error ? err.message : String(err) }));
+    .then((a) => send(res, a))
+    .catch((err: unknown) => send(res, err instanceof ValidationError ? problem(400, 'invalid_body', err.message) : problem(500, 'internal', 'the chatbot failed; see its log')));
 });
 
 const port = Number(process.env.PORT ?? 3000);
-server.listen(port, () => console.log(`chatbot backend on http://localhost:${port}/chat`));
+server.listen(port, '127.0.0.1', () => {
+  const a = server.address();
+  console.log(`chatbot backend on http://127.0.0.1:${typeof a === 'object' && a !== null ? a.port : port}/chat`);
+});
 const stop = (): void => {
   server.close();
   void client.close().then(() => process.exit(0));

@@ -5,7 +5,7 @@ import { ConfigError, NotFoundError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Limiter } from './ports.js';
 import { fleetModels, fleetScopes } from './snapshot.js';
-import type { ApplySummary, ExclusionStore, FleetStore, KeyListing, NewKey } from './stores.js';
+import type { ApplySummary, ExclusionStore, FleetPlan, FleetStore, KeyListing, NewKey } from './stores.js';
 
 export interface AdminDeps {
   fleet: FleetStore;
@@ -46,6 +46,8 @@ export function createAdmin(deps: AdminDeps) {
       if (summary.changed) await deps.announce();
       return summary;
     },
+    /** What applyFleet would change, writing nothing (secrets shown only as "changed"). */
+    planFleet: (spec: FleetSpec, opts: { prune: boolean }): Promise<FleetPlan> => deps.fleet.plan(spec, { secretKey: secretKey(), resolveEnv: deps.resolveEnv, prune: opts.prune }),
     keys: () => deps.fleet.keys(),
     async addKey(k: NewKey): Promise<KeyListing> {
       const key = await deps.fleet.addKey(secretKey(), k);

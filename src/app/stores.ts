@@ -3,13 +3,13 @@
  * admin use cases, the maintenance jobs and the API's readers take these,
  * never a database handle; src/adapters/postgres/stores.ts implements them.
  */
-import type { ApplyOptions, ApplySummary } from '../adapters/postgres/fleet-apply.js';
+import type { ApplyOptions, ApplySummary, FleetPlan } from '../adapters/postgres/fleet-apply.js';
 import type { FleetSpec } from '../core/fleet-file.js';
 import type { OutcomeBucket } from '../core/key-health.js';
 import type { Tenant } from '../core/types.js';
 import type { UsageEvent } from './ports.js';
 
-export type { ApplyOptions, ApplySummary };
+export type { ApplyOptions, ApplySummary, FleetPlan };
 
 export type DisabledBy = 'fleet' | 'system' | 'admin';
 
@@ -70,6 +70,8 @@ export interface TenantUsage {
 /** The stored fleet: every change bumps the fleet version (workers reload when it moves). */
 export interface FleetStore {
   apply(spec: FleetSpec, opts: ApplyOptions): Promise<ApplySummary>;
+  /** what apply would change, writing nothing */
+  plan(spec: FleetSpec, opts: ApplyOptions): Promise<FleetPlan>;
   keys(): Promise<KeyListing[]>;
   key(id: string): Promise<KeyListing | null>;
   /** ValidationError when the id or secret is taken; NotFoundError for an unknown tenant or project */

@@ -1,38 +1,38 @@
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
+import { catalogModelIds, crossProblems, forbiddenKeyProblems, FORBIDDEN_KEYS, sizeProblems, unknownModelWarnings } from './fleet-checks.js';
+import { findJsonSyntaxError } from './fleet-json.js';
 import { KEY_MODES, TIERS, type KeyMode, type Limits, type Tier } from './types.js';
 
 /**
  * The fleet file: the declarative description of models, projects, tenants
- * and keys that `quotaflow apply` makes true. Parsing is pure; secrets given
- * by `secretEnv` are resolved by the caller.
+ * and keys that `quotaflow apply` makes true. Parsing is pure; secrets and
+ * tokens given by `secretEnv` / `tokenEnv` are resolved by the caller.
  */
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$/;
 export const MODEL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
+/** Largest fleet file read, in characters. */
+export const MAX_FLEET_TEXT = 64 * 1024 * 1024;
+/** Problems listed in one error at most; the rest are counted. */
+const MAX_LISTED = 100;
 
 const id = z.string().regex(ID_PATTERN, 'ids are 1-128 characters: letters, digits and _ . : @ - (not first)');
 const model = z.string().regex(MODEL_PATTERN, 'model ids are letters, digits and _ . -');
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name');
 const limitValue = z.number().int('must be a whole number').nonnegative('must not be negative');
 const limits = z.strictObject({ rpm: limitValue.optional(), tpm: limitValue.optional(), rpd: limitValue.optional() });
 
 const fileSchema = z.strictObject({
   models: z.array(model).min(1, 'name at least one model (the default chain, best first)'),
-  projects: z
-    .array(
-      z.strictObject({
-        id,
-        tier: z.enum(TIERS).default('free'),
-        limits: z.record(model, limits).default({}),
-      }),
-    )
-    .default([]),
+  projects: z.array(z.strictObject({ id, tier: z.enum(TIERS).default('free'), limits: z.record(model, limits).default({}) })).default([]),
   tenants: z
     .array(
       z.strictObject({
         id,
         keyMode: z.enum(KEY_MODES).default('own-then-central'),
         models: z.array(model).min(1).optional(),
-        token: z.string().min(16, 'tenant tokens are at least 16 characters').optional(),
+        token: z.string().min(1).optional(),
+        tokenEnv: envName.optional(),
       }),
     )
     .default([]),
@@ -43,7 +43,7 @@ const fileSchema = z.strictObject({
         tenant: id.nullable().default(null),
         project: id.optional(),
         secret: z.string().min(1).optional(),
-        secretEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').optional(),
+        secretEnv: envName.optional(),
         priority: z.number().int().min(0).max(1000).default(1),
         enabled: z.boolean().default(true),
       }),
@@ -51,75 +51,48 @@ const fileSchema = z.strictObject({
     .default([]),
 });
 
+/** A value given in the file, or the name of the environment variable holding it. */
+export type SecretRef = { value: string } | { env: string };
+
 export interface FleetSpec {
   models: string[];
   projects: Array<{ id: string; tier: Tier; limits: Record<string, Partial<Limits>> }>;
-  tenants: Array<{ id: string; keyMode: KeyMode; models: string[] | null; token: string | null }>;
+  tenants: Array<{ id: string; keyMode: KeyMode; models: string[] | null; token: SecretRef | null }>;
   keys: Array<{
     id: string;
     tenant: string | null;
     /** a key whose project is unknown is its own project: `key:<id>` */
     project: string;
-    secret: { value: string } | { env: string };
+    secret: SecretRef;
     priority: number;
     enabled: boolean;
   }>;
 }
 
-/** Parses and cross-checks a fleet document; throws ValidationError listing every problem. */
-export function parseFleet(doc: unknown): FleetSpec {
+/** A valid fleet and what looks wrong in it without being an error (e.g. a model nobody knows). */
+export interface CheckedFleet {
+  spec: FleetSpec;
+  warnings: string[];
+}
+
+/** Parses and cross-checks a fleet document in one pass; throws ValidationError listing every problem. */
+export function checkFleet(doc: unknown): CheckedFleet {
+  const tooBig = sizeProblems(doc);
+  if (tooBig.length) throw invalid([...tooBig, 'the file was not checked further']);
   const parsed = fileSchema.safeParse(doc);
-  if (!parsed.success) {
-    throw new ValidationError(
-      'invalid fleet file',
-      parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
-    );
-  }
+  const schemaProblems = parsed.success ? [] : parsed.error.issues.filter((i) => !aboutForbiddenKey(i)).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+  const problems = [...forbiddenKeyProblems(doc), ...schemaProblems, ...crossProblems(doc)];
+  if (problems.length || !parsed.success) throw invalid(problems);
   const f = parsed.data;
-  const problems: string[] = [];
-  const dupes = (kind: string, ids: string[]): void => {
-    const seen = new Set<string>();
-    for (const x of ids) {
-      if (seen.has(x)) problems.push(`${kind}: duplicate id "${x}"`);
-      seen.add(x);
-    }
-  };
-  dupes('models', f.models);
-  dupes('projects', f.projects.map((p) => p.id));
-  dupes('tenants', f.tenants.map((t) => t.id));
-  dupes('keys', f.keys.map((k) => k.id));
-
-  const models = new Set(f.models);
-  const projects = new Set(f.projects.map((p) => p.id));
-  const tenants = new Set(f.tenants.map((t) => t.id));
-  f.projects.forEach((p, i) => {
-    for (const m of Object.keys(p.limits)) {
-      if (!models.has(m)) problems.push(`projects.${i}.limits: model "${m}" is not in "models"`);
-    }
-  });
-  f.tenants.forEach((t, i) => {
-    for (const m of t.models ?? []) {
-      if (!models.has(m)) problems.push(`tenants.${i}.models: model "${m}" is not in "models"`);
-    }
-  });
-  const secrets = new Map<string, string>();
-  f.keys.forEach((k, i) => {
-    if (k.tenant !== null && !tenants.has(k.tenant)) problems.push(`keys.${i}: unknown tenant "${k.tenant}"`);
-    if (k.project !== undefined && !projects.has(k.project)) problems.push(`keys.${i}: unknown project "${k.project}"`);
-    if ((k.secret === undefined) === (k.secretEnv === undefined)) {
-      problems.push(`keys.${i}: give exactly one of "secret" or "secretEnv"`);
-    }
-    const ref = k.secret !== undefined ? `value:${k.secret}` : `env:${k.secretEnv ?? ''}`;
-    const other = secrets.get(ref);
-    if (other !== undefined) problems.push(`keys.${i}: same secret as key "${other}" (a key belongs to one tenant)`);
-    secrets.set(ref, k.id);
-  });
-  if (problems.length) throw new ValidationError('invalid fleet file', problems);
-
-  return {
+  const spec: FleetSpec = {
     models: f.models,
-    projects: f.projects.map((p) => ({ id: p.id, tier: p.tier, limits: p.limits as Record<string, Partial<Limits>> })),
-    tenants: f.tenants.map((t) => ({ id: t.id, keyMode: t.keyMode, models: t.models ?? null, token: t.token ?? null })),
+    projects: f.projects.map((p) => ({ id: p.id, tier: p.tier, limits: p.limits })),
+    tenants: f.tenants.map((t) => ({
+      id: t.id,
+      keyMode: t.keyMode,
+      models: t.models ?? null,
+      token: t.token !== undefined ? { value: t.token } : t.tokenEnv !== undefined ? { env: t.tokenEnv } : null,
+    })),
     keys: f.keys.map((k) => ({
       id: k.id,
       tenant: k.tenant,
@@ -129,15 +102,39 @@ export function parseFleet(doc: unknown): FleetSpec {
       enabled: k.enabled,
     })),
   };
+  return { spec, warnings: unknownModelWarnings(spec, catalogModelIds()) };
 }
 
-/** Parses fleet file text (JSON). */
-export function parseFleetText(text: string): FleetSpec {
+/** checkFleet without the warnings. */
+export function parseFleet(doc: unknown): FleetSpec {
+  return checkFleet(doc).spec;
+}
+
+/** Parses fleet file text (JSON); a syntax error names line and column, never the file's content. */
+export function checkFleetText(text: string): CheckedFleet {
+  if (text.length > MAX_FLEET_TEXT) throw new ValidationError(`fleet file is larger than ${MAX_FLEET_TEXT / 1024 / 1024} MiB`);
+  const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
   let doc: unknown;
   try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    throw new ValidationError(`fleet file is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+    doc = JSON.parse(body);
+  } catch {
+    const where = findJsonSyntaxError(body);
+    throw new ValidationError(where ? `fleet file is not valid JSON: line ${where.line}, column ${where.column}: ${where.problem}` : 'fleet file is not valid JSON');
   }
-  return parseFleet(doc);
+  return checkFleet(doc);
+}
+
+/** checkFleetText without the warnings. */
+export function parseFleetText(text: string): FleetSpec {
+  return checkFleetText(text).spec;
+}
+
+function aboutForbiddenKey(issue: z.core.$ZodIssue): boolean {
+  if (issue.path.some((p) => typeof p === 'string' && FORBIDDEN_KEYS.includes(p))) return true;
+  return issue.code === 'unrecognized_keys' && issue.keys.every((k) => FORBIDDEN_KEYS.includes(k));
+}
+
+function invalid(problems: string[]): ValidationError {
+  const listed = problems.length > MAX_LISTED ? [...problems.slice(0, MAX_LISTED), `… and ${problems.length - MAX_LISTED} more problems`] : problems;
+  return new ValidationError(`invalid fleet file (${problems.length} problem${problems.length === 1 ? '' : 's'})`, listed);
 }

@@ -14,7 +14,7 @@ const SECRETS = ['sk-admin-test-acme-0001', 'sk-admin-test-central-0002', 'sk-ad
 const FLEET = {
   models: ['gemini-2.5-pro', 'gemini-2.5-flash'],
   projects: [{ id: 'proj-a', tier: 'tier1', limits: { 'gemini-2.5-pro': { rpm: 7, tpm: 1000, rpd: 50 } } }, { id: 'proj-c', tier: 'tier1' }],
-  tenants: [{ id: 'acme', token: 'tenant-token-acme-0001' }, { id: 'solo', keyMode: 'central-only' }],
+  tenants: [{ id: 'acme', token: 'tenant-token-acme-0001-Qm7vR2xK9pL4sW8n' }, { id: 'solo', keyMode: 'central-only' }],
   keys: [
     { id: 'acme-1', tenant: 'acme', project: 'proj-a', secret: SECRETS[0] },
     { id: 'central-1', tenant: null, project: 'proj-c', secret: SECRETS[1] },
@@ -185,6 +185,6 @@ describe('Bull Board, dashboard, health', () => {
 
   it('never logged a secret or a token', () => {
     expect(logs).toContain('request');
-    for (const s of [...SECRETS, ADMIN, 'tenant-token-acme-0001']) expect(logs).not.toContain(s);
+    for (const s of [...SECRETS, ADMIN, 'tenant-token-acme-0001-Qm7vR2xK9pL4sW8n']) expect(logs).not.toContain(s);
   });
 });

@@ -12,7 +12,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
 import { TEST_REDIS_URL, dropPrefix, testPrefix } from '../helpers/redis.js';
 
 const ADMIN = 'admin-token-producer-0123456789';
-const TOKENS = { acme: 'tenant-token-acme-000001', beta: 'tenant-token-beta-000002' };
+const TOKENS = { acme: 'tenant-token-acme-000001-Qm7vR2xK9pL4', beta: 'tenant-token-beta-000002-Zt3hY6bN1cF5' };
 const MODEL = 'gemini-2.5-flash';
 
 let db: TestDatabase;

@@ -168,7 +168,7 @@ describe('applyFleet', () => {
   });
 
   it('creates implicit key:<id> projects, stores token hashes, and prunes only with --prune', async () => {
-    const token = 'solo-token-0123456789';
+    const token = 'solo-token-0123456789-Qm7vR2xK9pL4sW8n';
     const bigger = (d: Doc): void => {
       d.keys[0]!.secret = 'k-acme-1-new';
       d.keys[0]!.priority = 5;

@@ -83,8 +83,8 @@ describe('quotaflow simulate --fleet', () => {
     const r = await runCli(['simulate', '--help'], {});
     expect(r.code).toBe(0);
     for (const flag of ['--fleet FILE', '--config FILE', '--port N', '--host ADDR', '--help']) expect(r.stdout).toContain(flag);
-    expect(r.stdout).toContain('(default: 0)');
-    expect(r.stdout).toContain('(default: 127.0.0.1)');
+    expect(r.stdout).toContain('[default: 0]');
+    expect(r.stdout).toContain('[default: 127.0.0.1]');
   }, 30_000);
 
   it('an unset secretEnv is a clear error naming the variable (exit 2)', async () => {

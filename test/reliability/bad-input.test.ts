@@ -17,7 +17,7 @@ import { startRelStack, type RelStack } from './helpers/rel-stack.js';
 /** Bad input gets a clear error and disturbs nothing else. */
 const FLASH = 'gemini-2.5-flash';
 const LIM = { [FLASH]: { rpm: 1000, tpm: 50_000_000, rpd: 100_000 } };
-const TOKEN = 'tenant-token-beta-0000001';
+const TOKEN = 'tenant-token-beta-0000001-Pd8sL3mV6rT';
 const cfg = matchedConfigs({
   models: [FLASH],
   projects: { pc: LIM, pb: LIM },

@@ -19,7 +19,7 @@ const PRO = 'gemini-2.5-pro';
 const FLASH = 'gemini-2.5-flash';
 const LIM = { [PRO]: { rpm: 1000, tpm: 10_000_000, rpd: 100_000 }, [FLASH]: { rpm: 1000, tpm: 10_000_000, rpd: 100_000 } };
 const ADMIN = 'admin-token-reliability-000000001';
-const TOKEN = 'tenant-token-alpha-00000001';
+const TOKEN = 'tenant-token-alpha-00000001-Jx4kW9qE2';
 const KEY_IDS = ['a1', 'a2', 'c1', 'c2'];
 const base = matchedConfigs({
   models: [PRO, FLASH],

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { MetricFamily, Sample } from './exposition.js';
-import { LATENCY_BUCKETS, metricsKey, splitField, type Family } from './metric-keys.js';
+import { LATENCY_BUCKETS, metricsKey, OVERFLOW, splitField, type Family } from './metric-keys.js';
 
 type Fields = Array<[string[], number]>;
 
@@ -59,14 +59,24 @@ function latencyFamily(fields: Fields): MetricFamily {
   return { name: 'quotaflow_upstream_latency_seconds', help: 'Latency of upstream Gemini calls, per model.', type: 'histogram', samples };
 }
 
+/** The tenant label of jobs whose tenant the fleet does not know (a typo, a removed tenant, an attacker's guess). */
+export const UNKNOWN_TENANT = '_unknown';
+
+export interface ReadCountersOptions {
+  /** the fleet's tenants: any other tenant id is shown as `_unknown`, so label values stay bounded by the fleet */
+  tenants?: ReadonlySet<string>;
+}
+
 /**
  * The counters every worker flushed to Redis (see redis-recorder.ts), as
  * Prometheus families: upstream calls by model/key/outcome, tokens,
  * latency histogram, model switches, finished jobs and central fallbacks.
  */
-export async function readCounterFamilies(redis: Redis, prefix: string): Promise<MetricFamily[]> {
+export async function readCounterFamilies(redis: Redis, prefix: string, opts: ReadCountersOptions = {}): Promise<MetricFamily[]> {
   const f = await readAll(redis, prefix);
-  const jobs = f.jobs;
+  const known = opts.tenants;
+  const tenantOf = (id: string): string => (known === undefined || known.has(id) || id === OVERFLOW ? id : UNKNOWN_TENANT);
+  const jobs: Fields = f.jobs.map(([l, v]) => [[tenantOf(at(l, 0)), ...l.slice(1)], v]);
   const fallbacks = new Map<string, number>();
   for (const [l, v] of jobs) if (at(l, 1) === 'completed' && at(l, 3) === 'true') fallbacks.set(at(l, 0), (fallbacks.get(at(l, 0)) ?? 0) + v);
   return [

@@ -20,8 +20,11 @@ export const PGLITE_WARNING =
   'DATABASE_URL is unset: using the embedded PGlite database, which serves ONE process only; set DATABASE_URL to run several workers';
 
 type Driver =
-  | { kind: 'postgres'; db: PostgresJsDatabase<typeof schema> }
+  | { kind: 'postgres'; db: PostgresJsDatabase<typeof schema>; url: string }
   | { kind: 'pglite'; db: PgliteDatabase<typeof schema> };
+
+/** The advisory lock key that serialises migrations across processes (any fixed 64-bit number; this one spells nothing). */
+export const MIGRATION_LOCK_KEY = 7_302_416_589_211_004;
 
 export interface DatabaseHandle {
   db: Database;
@@ -53,7 +56,7 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<DatabaseH
       await client.end({ timeout: 1 }).catch(() => undefined);
       throw dependencyError('cannot connect to Postgres', err, url);
     }
-    return { db, kind: 'postgres', driver: { kind: 'postgres', db }, close: () => client.end({ timeout: 5 }) };
+    return { db, kind: 'postgres', driver: { kind: 'postgres', db, url }, close: () => client.end({ timeout: 5 }) };
   }
   const dir = join(opts.dataDir, 'pglite');
   try {
@@ -66,14 +69,35 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<DatabaseH
   }
 }
 
-/** Applies the drizzle/ migrations of this package (idempotent); failures become a DependencyError. */
+/**
+ * Applies the drizzle/ migrations of this package (idempotent); failures
+ * become a DependencyError with the database's own message. On Postgres,
+ * processes starting together (an API and N workers) would race on
+ * `CREATE TABLE`: they take turns under an advisory lock instead.
+ */
 export async function migrateDatabase(handle: DatabaseHandle): Promise<void> {
   const migrationsFolder = join(packageRoot(), 'drizzle');
+  const url = handle.driver.kind === 'postgres' ? handle.driver.url : undefined;
   try {
-    if (handle.driver.kind === 'postgres') await migratePostgres(handle.driver.db, { migrationsFolder });
+    if (handle.driver.kind === 'postgres') await migrateUnderLock(handle.driver.url, migrationsFolder);
     else await migratePglite(handle.driver.db, { migrationsFolder });
   } catch (err) {
-    throw dependencyError('database migration failed', err);
+    throw dependencyError('database migration failed', err, url);
+  }
+}
+
+/** A session-level lock lives on one connection: lock, migrate and unlock all go through a one-connection client. */
+async function migrateUnderLock(url: string, migrationsFolder: string): Promise<void> {
+  const client = postgres(url, { max: 1, onnotice: () => undefined });
+  try {
+    await client`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+    try {
+      await migratePostgres(drizzlePostgres({ client }), { migrationsFolder });
+    } finally {
+      await client`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`.catch(() => undefined);
+    }
+  } finally {
+    await client.end({ timeout: 5 });
   }
 }
 
@@ -98,11 +122,25 @@ function readName(pkgPath: string): string | undefined {
   }
 }
 
-/** Wraps a driver error once; the URL's password (and the URL itself) never reach the message. */
+/**
+ * Wraps a driver error once, with the database's own words: drizzle's
+ * "Failed query: <SQL>" wrapper is replaced by its cause (the SQL of a big
+ * fleet can run to megabytes, and it holds values); the URL's password (and
+ * the URL itself) never reach the message.
+ */
 export function dependencyError(what: string, err: unknown, url?: string): DependencyError {
-  const raw = err instanceof Error ? err.message : String(err);
-  const code = typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? ` [${err.code}]` : '';
-  return new DependencyError(`${what}: ${redact(raw, url)}${code}`);
+  const cause = driverCause(err);
+  const raw = cause instanceof Error ? cause.message : String(cause);
+  const text = raw.startsWith('Failed query:') ? 'a query failed' : raw;
+  const code = typeof cause === 'object' && cause !== null && 'code' in cause && typeof cause.code === 'string' ? ` [${cause.code}]` : '';
+  return new DependencyError(`${what}: ${redact(text, url)}${code}`);
+}
+
+/** The innermost cause of a driver error (drizzle wraps the database's error in one or more layers). */
+export function driverCause(err: unknown): unknown {
+  let e = err;
+  for (let depth = 0; depth < 5 && e instanceof Error && e.cause !== undefined && e.message.startsWith('Failed query:'); depth++) e = e.cause;
+  return e;
 }
 
 function redact(message: string, url: string | undefined): string {

@@ -62,3 +62,42 @@ export function diffModels(before: readonly string[], after: readonly string[]):
     removed: before.filter((m) => !next.has(m)).length,
   };
 }
+
+export type FleetKind = 'models' | 'projects' | 'tenants' | 'keys' | 'limits';
+
+/** One line of a dry run: what would change, never a secret or token (only that it changed). */
+export interface FleetChange {
+  kind: FleetKind;
+  id: string;
+  action: 'create' | 'update' | 'remove';
+  details: string[];
+}
+
+/** The changes of a diff, updates described field by field against the stored row. */
+export function changesOf<T extends { id: string }>(
+  kind: FleetKind,
+  diff: Diff<T>,
+  existing: ReadonlyMap<string, T>,
+  describe: (before: T, after: T) => string[],
+): FleetChange[] {
+  return [
+    ...diff.create.map((r): FleetChange => ({ kind, id: r.id, action: 'create', details: [] })),
+    ...diff.update.map((r): FleetChange => {
+      const before = existing.get(r.id);
+      return { kind, id: r.id, action: 'update', details: before ? describe(before, r) : [] };
+    }),
+    ...diff.remove.map((id): FleetChange => ({ kind, id, action: 'remove', details: [] })),
+  ];
+}
+
+/** `label a → b` when a field differs. */
+export function fieldChange(label: string, before: unknown, after: unknown): string[] {
+  const show = (v: unknown): string => (v === null || v === undefined ? 'none' : Array.isArray(v) ? v.join(' > ') : String(v));
+  return show(before) === show(after) ? [] : [`${label} ${show(before)} → ${show(after)}`];
+}
+
+/** The default model chain as a change line. */
+export function modelChanges(before: readonly string[], after: readonly string[]): FleetChange[] {
+  const counts = diffModels(before, after);
+  return hasChanges(counts) ? [{ kind: 'models', id: 'models', action: 'update', details: fieldChange('chain', before, after) }] : [];
+}

@@ -1,7 +1,12 @@
+import { sql } from 'drizzle-orm';
 import type { FleetSpec } from '../../core/fleet-file.js';
 import { QuotaflowError, SecretError } from '../../errors.js';
 import { decryptSecret, encryptSecret, fingerprint } from '../crypto/secret-box.js';
-import type { DisabledBy } from './schema.js';
+import type { Database } from './db.js';
+import { deleteByIds, inBatches } from './fleet-batch.js';
+import { changesOf, countsOf, diffById, fieldChange } from './fleet-diff.js';
+import type { Step } from './fleet-sync.js';
+import { apiKeys, type DisabledBy } from './schema.js';
 
 /** A key row as stored (minus timestamps). */
 export interface KeyRow {
@@ -72,4 +77,69 @@ function storedSecret(secretKey: Buffer, row: KeyRow): string {
     const why = err instanceof QuotaflowError ? err.message : 'decryption failed';
     throw new SecretError(`key "${row.id}": ${why}; is QUOTAFLOW_SECRET the one the fleet was applied with?`);
   }
+}
+
+const sameKey = (a: KeyRow, b: KeyRow): boolean =>
+  a.tenantId === b.tenantId &&
+  a.projectId === b.projectId &&
+  a.secretEnc === b.secretEnc &&
+  a.priority === b.priority &&
+  a.enabled === b.enabled &&
+  a.disabledReason === b.disabledReason &&
+  a.disabledBy === b.disabledBy;
+
+/** What changed in a key, in words; the secret only as "secret changed". */
+function describeKey(a: KeyRow, b: KeyRow): string[] {
+  const state = (k: KeyRow): string => (k.enabled ? 'enabled' : `disabled (${k.disabledReason ?? 'no reason'})`);
+  return [
+    ...fieldChange('tenant', a.tenantId ?? 'central', b.tenantId ?? 'central'),
+    ...fieldChange('project', a.projectId, b.projectId),
+    ...(a.secretEnc === b.secretEnc ? [] : ['secret changed']),
+    ...fieldChange('priority', a.priority, b.priority),
+    ...fieldChange('state', state(a), state(b)),
+  ];
+}
+
+/** Keys (secrets encrypted); pruning removes keys the file no longer names. */
+export async function planKeys(db: Database, spec: FleetSpec, secrets: ReadonlyMap<string, string>, opts: { secretKey: Buffer; prune: boolean }): Promise<Step> {
+  const rows = await db
+    .select({
+      id: apiKeys.id,
+      tenantId: apiKeys.tenantId,
+      projectId: apiKeys.projectId,
+      secretEnc: apiKeys.secretEnc,
+      fingerprint: apiKeys.fingerprint,
+      priority: apiKeys.priority,
+      enabled: apiKeys.enabled,
+      disabledReason: apiKeys.disabledReason,
+      disabledBy: apiKeys.disabledBy,
+    })
+    .from(apiKeys);
+  const existing = new Map(rows.map((r) => [r.id, r]));
+  const diff = diffById(desiredKeys(spec, secrets, existing, opts.secretKey), existing, sameKey, opts.prune);
+  return {
+    counts: countsOf(diff),
+    changes: changesOf('keys', diff, existing, describeKey),
+    write: () =>
+      inBatches([...diff.create, ...diff.update], (batch) =>
+        db
+          .insert(apiKeys)
+          .values(batch)
+          .onConflictDoUpdate({
+            target: apiKeys.id,
+            set: {
+              tenantId: sql`excluded.tenant_id`,
+              projectId: sql`excluded.project_id`,
+              secretEnc: sql`excluded.secret_enc`,
+              fingerprint: sql`excluded.fingerprint`,
+              priority: sql`excluded.priority`,
+              enabled: sql`excluded.enabled`,
+              disabledReason: sql`excluded.disabled_reason`,
+              disabledBy: sql`excluded.disabled_by`,
+              updatedAt: sql`now()`,
+            },
+          }),
+      ),
+    prune: () => deleteByIds(db, apiKeys, apiKeys.id, diff.remove),
+  };
 }

@@ -12,8 +12,8 @@ import { bumpFleetVersion, MODELS_KEY, readFleetVersion } from './version.js';
  * Reading the fleet as the engine sees it (never secrets), and the few
  * runtime changes to keys. Every change bumps the fleet version.
  */
-export { applyFleet, type ApplyOptions, type ApplySummary } from './fleet-apply.js';
-export type { KindCounts } from './fleet-diff.js';
+export { applyFleet, planFleet, type ApplyOptions, type ApplySummary, type FleetPlan } from './fleet-apply.js';
+export type { FleetChange, KindCounts } from './fleet-diff.js';
 
 /** The whole fleet from one consistent snapshot: keys without secrets, learned limits, unsupported (project, model) pairs, version. */
 export async function loadFleet(db: Database): Promise<Fleet> {

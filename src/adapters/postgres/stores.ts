@@ -5,7 +5,7 @@ import { ConfigError } from '../../errors.js';
 import { addKey, findKey, listKeys, listProjects, listStoredLimits, listTenants, usageByTenant } from './admin-repo.js';
 import type { Database } from './db.js';
 import { activeExclusions, clearExclusion, deleteExpiredExclusions, upsertExclusion } from './exclusions-repo.js';
-import { applyFleet, disableKey, enableKey, fleetVersion, loadFleet, loadKeySecrets, tenantByTokenHash } from './fleet-repo.js';
+import { applyFleet, planFleet, disableKey, enableKey, fleetVersion, loadFleet, loadKeySecrets, tenantByTokenHash } from './fleet-repo.js';
 import { keyOutcomeBuckets, loadDemotions, saveDemotions } from './key-health-repo.js';
 import { refundRpd, reserveRpd, rpdUsage } from './ledger-repo.js';
 import { recordLearnedLimit } from './limits-repo.js';
@@ -32,6 +32,7 @@ export function createPostgresStores(db: Database, opts: { secretKey: Buffer | u
   return {
     fleet: {
       apply: (spec, o) => pg('fleet apply', () => applyFleet(db, spec, o)),
+      plan: (spec, o) => pg('fleet plan', () => planFleet(db, spec, o)),
       keys: () => pg('key listing', () => listKeys(db)),
       key: (id) => pg('key lookup', () => findKey(db, id)),
       addKey: (secretKey, k) => pg('key insert', () => addKey(db, secretKey, k)),

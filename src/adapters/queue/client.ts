@@ -68,12 +68,15 @@ export function createClient(options: ClientOptions = {}): QuotaflowClient {
   const queue = new Queue<GenerationJobData, GenerationResult>(GENERATION_QUEUE, { connection, prefix });
   queue.setMaxListeners(0);
   let events: Promise<QueueEvents> | undefined;
+  // the reader's own connection: BullMQ never closes a connection it was handed, so close() must
+  let eventsConnection: Redis | undefined;
   const queueEvents = (): Promise<QueueEvents> => {
     // one reader for all waiters, starting a little in the past: a job that
     // finishes between a waiter's state check and the reader's first XREAD
     // is still seen (starting at '$' would miss it)
     events ??= (async () => {
-      const qe = new QueueEvents(GENERATION_QUEUE, { connection: connectRedis(url), prefix, lastEventId: `${Date.now() - 10_000}-0` });
+      eventsConnection = connectRedis(url);
+      const qe = new QueueEvents(GENERATION_QUEUE, { connection: eventsConnection, prefix, lastEventId: `${Date.now() - 10_000}-0` });
       qe.setMaxListeners(0);
       await qe.waitUntilReady();
       return qe;
@@ -134,7 +137,9 @@ export function createClient(options: ClientOptions = {}): QuotaflowClient {
       return { jobId, state: s, attempts };
     },
     async close() {
-      if (events) await (await events).close();
+      const qe = await events?.catch(() => undefined);
+      await qe?.close();
+      await eventsConnection?.quit().catch(() => eventsConnection?.disconnect());
       await queue.close();
       if (!options.connection) await connection.quit().catch(() => undefined);
     },

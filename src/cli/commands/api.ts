@@ -1,18 +1,26 @@
 import { buildApiServer } from '../../api/server.js';
-import { intFlag, parseFlags, type Command } from '../args.js';
+import { defineCommand } from '../args.js';
 import { bootstrap, untilSignal } from '../bootstrap.js';
 
-export const api: Command = {
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+export const api = defineCommand({
+  name: 'api',
   summary: 'serve the HTTP API: producer API, admin API, Bull Board, /dashboard, /metrics, /healthz, /readyz',
-  usage: 'quotaflow api [--port N] [--host ADDR]',
-  async run(args) {
-    const f = parseFlags(args, { port: { type: 'string', short: 'p' }, host: { type: 'string' } });
-    const portFlag = intFlag(f.port, 'port', { min: 0, max: 65_535 });
-    const { logger, sys } = await bootstrap({ name: 'api' });
-    const port = portFlag ?? sys.config.apiPort;
+  flags: {
+    port: { type: 'int', short: 'p', min: 0, max: 65_535, description: 'port to listen on', defaultText: '$QUOTAFLOW_API_PORT or 8080' },
+    host: { type: 'string', value: 'ADDR', description: 'address to listen on (0.0.0.0 for every interface)', defaultText: '$QUOTAFLOW_API_HOST or 127.0.0.1' },
+  },
+  async run(f) {
+    const { logger, sys } = await bootstrap({ name: 'api', oneOff: false });
+    const port = f.port ?? sys.config.apiPort;
+    const host = f.host ?? sys.config.apiHost;
     if (!sys.config.adminToken) logger.warn('QUOTAFLOW_ADMIN_TOKEN is unset: the admin API, Bull Board and the dashboard are off');
+    if (!LOOPBACK.has(host) && !sys.config.metricsToken) {
+      logger.warn({ host }, 'listening beyond this machine with /metrics open (it lists tenants, keys and projects); set QUOTAFLOW_METRICS_TOKEN');
+    }
     const app = await buildApiServer(sys);
-    const address = await app.listen({ port, host: f.host ?? '0.0.0.0' });
+    const address = await app.listen({ port, host });
     logger.info({ address }, 'api listening');
     const sig = await untilSignal();
     logger.info({ signal: sig }, 'shutting down');
@@ -20,4 +28,4 @@ export const api: Command = {
     await sys.close();
     return 0;
   },
-};
+});

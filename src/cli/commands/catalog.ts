@@ -3,19 +3,19 @@ import { UNLIMITED_RPD, closestModel, isGuess, resolveModelAlias } from '../../c
 import { catalogReport, stableJson, type CatalogReport, type ModelReport, type PriceRowReport } from '../../core/catalog-report.js';
 import { TIERS, type Tier } from '../../core/types.js';
 import { ValidationError } from '../../errors.js';
-import { parseFlags, type Command } from '../args.js';
+import { defineCommand } from '../args.js';
 
-export const catalog: Command = {
+export const catalog = defineCommand({
+  name: 'catalog',
   summary: 'show the effective model catalog (limits per tier, prices, shutdown dates, aliases) and where every value came from',
-  usage: 'quotaflow catalog [--json] [--model ID] [--tier free|tier1|tier2|tier3] [--file CATALOG.json] [--fleet FLEET.json]',
-  async run(args) {
-    const f = parseFlags(args, {
-      json: { type: 'boolean' },
-      model: { type: 'string' },
-      tier: { type: 'string' },
-      file: { type: 'string' },
-      fleet: { type: 'string' },
-    });
+  flags: {
+    json: { type: 'boolean', description: 'print the catalog as stable JSON (docs/catalog.md describes the shape)' },
+    model: { type: 'string', value: 'ID', description: 'show one model (aliases resolved)' },
+    tier: { type: 'string', choices: TIERS, description: 'show one tier' },
+    file: { type: 'string', value: 'CATALOG.json', defaultText: '$QUOTAFLOW_CATALOG', description: 'a catalog override file (same format, partial)' },
+    fleet: { type: 'string', value: 'FLEET.json', description: "preview a fleet file's catalog section on top" },
+  },
+  async run(f) {
     const tier = f.tier === undefined ? undefined : parseTier(f.tier);
     const { catalog: effective, layers } = await loadCatalog({ file: f.file, fleetFile: f.fleet });
     let model: string | undefined;
@@ -33,7 +33,7 @@ export const catalog: Command = {
     console.log(f.json ? stableJson(report) : formatReport(report));
     return 0;
   },
-};
+});
 
 function parseTier(value: string): Tier {
   const tier = TIERS.find((t) => t === value);

@@ -11,18 +11,21 @@ import { DependencyError, errorMessage } from '../../errors.js';
 import { createLogger } from '../../logger.js';
 import { demoSimulatorConfig, startSimulator } from '../../simulator/index.js';
 import { openSystem } from '../../system.js';
-import { intFlag, parseFlags, type Command } from '../args.js';
+import { defineCommand } from '../args.js';
 import { demoFleet, demoMessage } from '../demo/demo-fleet.js';
 import { hasRedisServer, startPrivateRedis } from '../demo/private-redis.js';
 import { printSummary } from '../demo/summary.js';
 
-export const demo: Command = {
+export const demo = defineCommand({
+  name: 'demo',
   summary: 'run the whole system on embedded defaults against the Gemini stand-in, then print a summary',
-  usage: 'quotaflow demo [--messages N] [--concurrency N]',
-  async run(args) {
-    const f = parseFlags(args, { messages: { type: 'string', short: 'n' }, concurrency: { type: 'string' } });
-    const total = intFlag(f.messages, 'messages', { min: 1, max: 100_000 }) ?? 200;
-    const concurrency = intFlag(f.concurrency, 'concurrency', { min: 1, max: 1000 }) ?? 16;
+  flags: {
+    messages: { type: 'int', short: 'n', min: 1, max: 100_000, default: 200, description: 'messages to enqueue' },
+    concurrency: { type: 'int', min: 1, max: 1000, default: 16, description: "the worker's concurrency" },
+  },
+  async run(f) {
+    const total = f.messages;
+    const concurrency = f.concurrency;
     const base = loadConfig();
     const cleanups: Array<() => Promise<unknown>> = [];
     const say = (s: string): void => console.log(s);
@@ -55,7 +58,7 @@ export const demo: Command = {
         GEMINI_BASE_URL: sim.url,
         LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
       });
-      const logger = createLogger({ level: config.logLevel, name: 'demo', destination: process.stderr });
+      const logger = createLogger({ level: config.logLevel, name: 'demo', destination: process.stderr, format: config.logFormat ?? 'pretty' });
       const sys = await openSystem(config, logger);
       cleanups.push(() => sys.close());
       say(`· embedded PGlite database in ${dataDir} (demo only: one process)`);
@@ -92,7 +95,7 @@ export const demo: Command = {
       for (const c of cleanups.reverse()) await c().catch(() => undefined);
     }
   },
-};
+});
 
 function createProgress(total: number): { tick(ok: number, failed: number): void; done(): void } {
   const tty = process.stdout.isTTY;

@@ -1,29 +1,26 @@
 import { createClient, GenerationFailedError } from '../../adapters/queue/client.js';
 import { loadConfig } from '../../config.js';
 import { ValidationError, errorMessage } from '../../errors.js';
-import { intFlag, parseFlags, type Command } from '../args.js';
+import { defineCommand } from '../args.js';
 
-export const enqueue: Command = {
+export const enqueue = defineCommand({
+  name: 'enqueue',
   summary: 'enqueue messages (and optionally wait for the answers)',
-  usage:
-    'quotaflow enqueue --tenant T --text "..." [--models a,b] [--count N] [--message-id ID] [--deadline-ms N] [--wait] [--timeout-ms N] [--json]',
-  async run(args) {
-    const f = parseFlags(args, {
-      tenant: { type: 'string', short: 't' },
-      text: { type: 'string' },
-      models: { type: 'string' },
-      count: { type: 'string', short: 'n' },
-      'message-id': { type: 'string' },
-      'deadline-ms': { type: 'string' },
-      'timeout-ms': { type: 'string' },
-      wait: { type: 'boolean', short: 'w' },
-      json: { type: 'boolean' },
-    });
-    if (!f.tenant) throw new ValidationError('enqueue needs --tenant');
-    if (!f.text) throw new ValidationError('enqueue needs --text');
-    const count = intFlag(f.count, 'count', { min: 1, max: 100_000 }) ?? 1;
-    const deadlineMs = intFlag(f['deadline-ms'], 'deadline-ms', { min: 1 });
-    const timeoutMs = intFlag(f['timeout-ms'], 'timeout-ms', { min: 1 }) ?? 300_000;
+  flags: {
+    tenant: { type: 'string', short: 't', value: 'T', required: true, description: 'the tenant the messages come from' },
+    text: { type: 'string', value: 'TEXT', required: true, description: 'the message' },
+    models: { type: 'string', value: 'a,b', description: "this message's model chain, best first", defaultText: "the tenant's chain" },
+    count: { type: 'int', short: 'n', min: 1, max: 100_000, default: 1, description: 'how many messages (numbered "(#i)")' },
+    'message-id': { type: 'string', value: 'ID', description: 'the message id: sending the same one twice yields one job', defaultText: 'none (every call is a new job)' },
+    'deadline-ms': { type: 'int', min: 1, description: 'the job fails with reason "deadline" this long after enqueue', defaultText: '120000' },
+    wait: { type: 'boolean', short: 'w', description: 'wait for each answer and print it' },
+    'timeout-ms': { type: 'int', min: 1, default: 300_000, description: 'how long --wait waits' },
+    json: { type: 'boolean', description: 'one JSON object per job per line' },
+  },
+  async run(f) {
+    const count = f.count;
+    const deadlineMs = f['deadline-ms'];
+    const timeoutMs = f['timeout-ms'];
     if (f['message-id'] && count > 1) throw new ValidationError('--message-id names one message; use it without --count');
     const config = loadConfig();
     const client = createClient({ redisUrl: config.redisUrl, prefix: config.prefix });
@@ -63,4 +60,4 @@ export const enqueue: Command = {
       await client.close();
     }
   },
-};
+});

@@ -14,5 +14,13 @@ export const COMMANDS: Record<string, Command> = { apply, migrate, worker, enque
 
 export function usage(): string {
   const rows = Object.values(COMMANDS).map((c) => `  ${c.usage}\n      ${c.summary}`);
-  return ['usage: quotaflow <command> [flags]', '', 'commands:', ...rows, '', 'configuration comes from the environment; see README "Configuration".'].join('\n');
+  return [
+    'usage: quotaflow <command> [flags]',
+    '',
+    'commands:',
+    ...rows,
+    '',
+    '`quotaflow help <command>` or `quotaflow <command> --help` lists every flag with its default.',
+    'Configuration comes from the environment; see README "Configuration" and .env.example.',
+  ].join('\n');
 }

@@ -1,22 +1,23 @@
 import { startMaintenanceWorker } from '../../../workers/maintenance.js';
 import { MAINTENANCE_JOBS, type MaintenanceJob } from '../../app/maintenance.js';
-import { ValidationError } from '../../errors.js';
-import { intFlag, parseFlags, type Command } from '../args.js';
+import { defineCommand } from '../args.js';
 import { bootstrap, untilSignal } from '../bootstrap.js';
 
-export const maintenance: Command = {
+const isJob = (s: string): s is MaintenanceJob => MAINTENANCE_JOBS.some((j) => j === s);
+
+export const maintenance = defineCommand({
+  name: 'maintenance',
   summary: 'run the maintenance worker (key health checks, dynamic priority, exclusion expiry, usage retention, capacity alerts) until SIGTERM/SIGINT',
-  usage: `quotaflow maintenance [--once ${MAINTENANCE_JOBS.join('|')}] [--retention-days N]`,
-  async run(args) {
-    const f = parseFlags(args, { once: { type: 'string' }, 'retention-days': { type: 'string' } });
+  flags: {
+    once: { type: 'string', value: 'JOB', choices: MAINTENANCE_JOBS, description: 'run this one job now, print its result as JSON and exit', defaultText: 'none (run until stopped)' },
+    'retention-days': { type: 'int', min: 1, max: 3650, description: 'usage rows older than this are deleted', defaultText: '$QUOTAFLOW_USAGE_RETENTION_DAYS or 14' },
+  },
+  async run(f) {
     const once = f.once;
-    if (once !== undefined && !MAINTENANCE_JOBS.some((j) => j === once)) throw new ValidationError(`--once must be one of ${MAINTENANCE_JOBS.join(', ')}`);
-    const usageRetentionDays = intFlag(f['retention-days'], 'retention-days', { min: 1, max: 3650 });
-    const { logger, sys } = await bootstrap({ name: 'maintenance' });
-    const m = await startMaintenanceWorker(sys, { healthCheckEveryMs: sys.config.healthCheckMs, usageRetentionDays: usageRetentionDays ?? sys.config.usageRetentionDays });
-    if (once !== undefined) {
-      const result = await m.run(once as MaintenanceJob);
-      console.log(JSON.stringify(result));
+    const { logger, sys } = await bootstrap({ name: 'maintenance', oneOff: once !== undefined });
+    const m = await startMaintenanceWorker(sys, { healthCheckEveryMs: sys.config.healthCheckMs, usageRetentionDays: f['retention-days'] ?? sys.config.usageRetentionDays });
+    if (once !== undefined && isJob(once)) {
+      console.log(JSON.stringify(await m.run(once)));
     } else {
       const sig = await untilSignal();
       logger.info({ signal: sig }, 'shutting down');
@@ -25,4 +26,4 @@ export const maintenance: Command = {
     await sys.close();
     return 0;
   },
-};
+});

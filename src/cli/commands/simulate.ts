@@ -1,50 +1,32 @@
 import { runSimulateCommand } from '../../simulator/index.js';
-import { intFlag, parseFlags, type Command } from '../args.js';
+import { ValidationError } from '../../errors.js';
+import { defineCommand } from '../args.js';
 import { untilSignal } from '../bootstrap.js';
 
-const HELP = `Usage:
-  quotaflow simulate --fleet FLEET.json [--config OVERLAY.json] [--port N] [--host ADDR]
-  quotaflow simulate --config FILE [--port N] [--host ADDR]
-
-Runs the Gemini stand-in (limits, error bodies, faults) until SIGTERM/SIGINT.
-
-Flags:
-  -f, --fleet FILE    serve the projects, keys and models of a quotaflow fleet file:
-                      keys by "secret" or "secretEnv", limits from the catalog for
-                      each project's tier, overridden by the fleet's limits
-                      (default: none)
-  -c, --config FILE   with --fleet: an overlay in the stand-in config format, every
-                      field optional (limits, latencyMs, faults, stream, ...);
-                      without --fleet: the full stand-in config (default: none)
-  -p, --port N        port to listen on; 0 picks a free one (default: 0)
-      --host ADDR     address to bind (default: 127.0.0.1)
-  -h, --help          print this help and exit
-
-One of --fleet or --config is required. The config format is documented at the
-top of src/simulator/config.ts; the control plane is at /_sim/* (stats, calls,
-faults, keys, limits, reset).`;
-
-export const simulate: Command = {
+export const simulate = defineCommand({
+  name: 'simulate',
   summary: 'run the Gemini stand-in (limits, error bodies, faults) until SIGTERM/SIGINT',
-  usage: 'quotaflow simulate --fleet FLEET.json [--config OVERLAY.json] [--port N] | --config FILE [--port N]',
-  async run(args) {
-    if (args.includes('--help') || args.includes('-h')) {
-      console.log(HELP);
-      return 0;
-    }
-    const f = parseFlags(args, {
-      fleet: { type: 'string', short: 'f' },
-      config: { type: 'string', short: 'c' },
-      port: { type: 'string', short: 'p' },
-      host: { type: 'string' },
-    });
-    const port = intFlag(f.port, 'port', { min: 0, max: 65_535 });
+  flags: {
+    fleet: {
+      type: 'string',
+      short: 'f',
+      value: 'FILE',
+      description: 'serve the projects, keys and models of a quotaflow fleet file: keys by "secret" or "secretEnv", limits from the catalog for each project\'s tier, overridden by the fleet\'s limits',
+    },
+    config: { type: 'string', short: 'c', value: 'FILE', description: 'with --fleet: an overlay in the stand-in config format, every field optional (limits, latencyMs, faults, stream, ...); without --fleet: the full stand-in config' },
+    port: { type: 'int', short: 'p', min: 0, max: 65_535, default: 0, description: 'port to listen on; 0 picks a free one' },
+    host: { type: 'string', default: '127.0.0.1', value: 'ADDR', description: 'address to bind' },
+  },
+  details:
+    'One of --fleet or --config is required. The config format is documented at the top of src/simulator/config.ts; the control plane is at /_sim/* (stats, calls, faults, keys, limits, reset).',
+  async run(f) {
+    if (f.fleet === undefined && f.config === undefined) throw new ValidationError('simulate needs --fleet FILE or --config FILE (see `quotaflow simulate --help`)');
     const sim = await runSimulateCommand(
-      { ...(f.fleet !== undefined ? { fleet: f.fleet } : {}), ...(f.config !== undefined ? { config: f.config } : {}), ...(port !== undefined ? { port } : {}), ...(f.host !== undefined ? { host: f.host } : {}) },
+      { ...(f.fleet !== undefined ? { fleet: f.fleet } : {}), ...(f.config !== undefined ? { config: f.config } : {}), port: f.port, host: f.host },
       (l) => console.log(l),
     );
     await untilSignal();
     await sim.close();
     return 0;
   },
-};
+});

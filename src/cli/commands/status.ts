@@ -1,12 +1,14 @@
-import { parseFlags, type Command } from '../args.js';
+import { defineCommand } from '../args.js';
 import { bootstrap } from '../bootstrap.js';
 
-export const status: Command = {
+export const status = defineCommand({
+  name: 'status',
   summary: 'show keys, projects, models, quota use and limits (with where each limit came from)',
-  usage: 'quotaflow status [--json]',
-  async run(args) {
-    const f = parseFlags(args, { json: { type: 'boolean' } });
-    const { sys } = await bootstrap({ name: 'status' });
+  flags: {
+    json: { type: 'boolean', description: 'print one JSON object instead of tables' },
+  },
+  async run(f) {
+    const { sys } = await bootstrap({ name: 'status', oneOff: true });
     try {
       const { fleet, day, scopes } = await sys.snapshot();
       const f2 = fleet.fleet;
@@ -37,4 +39,4 @@ export const status: Command = {
       await sys.close();
     }
   },
-};
+});
