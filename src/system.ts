@@ -6,6 +6,7 @@ import { connectRedis } from './adapters/redis/connection.js';
 import { viaRedis } from './adapters/redis/errors.js';
 import { redisKeys, type RedisKeys } from './adapters/redis/keys.js';
 import { createRedisLimiter } from './adapters/redis/limiter.js';
+import { directoryEntries, publishTenantDirectory } from './adapters/redis/tenant-directory.js';
 import { createAdmin, type Admin } from './app/admin.js';
 import type { FleetRecords, FleetSource, Ledger, Limiter } from './app/ports.js';
 import { quotaSnapshot, type QuotaSnapshot } from './app/snapshot.js';
@@ -66,6 +67,8 @@ export async function openSystem(config: Config, logger: Logger, opts: { migrate
 
   const announce = async (): Promise<void> => {
     const v = await pg.fleetSource.storedVersion();
+    // the tenant directory first: a worker reloading on the announcement must never meet an older directory
+    await publishTenantDirectory(redis, keys, directoryEntries((await pg.fleetSource.load()).tenants, config.producerCaps));
     await viaRedis('fleet announcement', async () => {
       await redis.set(keys.fleetVersion, v);
       await redis.publish(keys.fleetVersion, v);

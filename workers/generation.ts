@@ -2,7 +2,10 @@ import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { createGeminiPool } from '../src/adapters/gemini/index.js';
 import { GENERATION_QUEUE, encodeFailure, type GenerationJobData, type GenerationResult } from '../src/adapters/queue/job-contract.js';
 import { parseJobData } from '../src/adapters/queue/job-data.js';
+import { createJobLifecycle } from '../src/adapters/queue/job-lifecycle.js';
+import { guardRedisMemory } from '../src/adapters/queue/memory-guard.js';
 import { connectRedis } from '../src/adapters/redis/connection.js';
+import { startHeartbeat, workerId } from '../src/adapters/redis/heartbeat.js';
 import { viaRedis } from '../src/adapters/redis/errors.js';
 import { createBlamer } from '../src/app/blame.js';
 import { createFleetCache } from '../src/app/fleet-cache.js';
@@ -38,7 +41,11 @@ export async function startGenerationWorker(sys: System, opts: GenerationWorkerO
   const alerts: Alerts = opts.alerts ?? { send: (e) => logger.warn({ alert: e.kind, subject: e.subject }, e.detail) };
   const metrics = opts.metrics ?? NO_METRICS;
   await sys.restoreBlocks();
-  const fleet = await createFleetCache(sys.fleetSource, { logger });
+  const fleet = await createFleetCache(sys.fleetSource, { logger, announce: sys.announce });
+  if (fleet.current().fleet.keys.length === 0) {
+    logger.warn('the stored fleet has no keys: jobs will fail with no_keys until a fleet is applied (`quotaflow apply -f fleet.json`)');
+  }
+  const lifecycle = createJobLifecycle(sys.redis, sys.keys);
   const pool = createGeminiPool({ baseUrl: config.geminiBaseUrl, timeoutMs: config.geminiTimeoutMs, secretOf: fleet.secretOf });
   const gemini = opts.wrapUpstream ? opts.wrapUpstream(pool) : pool;
   const usage = createUsageBuffer((events) => sys.stores.usage.write(events), { logger });
@@ -82,9 +89,11 @@ export async function startGenerationWorker(sys: System, opts: GenerationWorkerO
       logger.warn({ jobId }, `malformed job rejected: ${why.split('\n').join(' ')}`);
       throw new UnrecoverableError(encodeFailure('invalid_request', why));
     }
+    // leaving the tenant's waiting count is bookkeeping for fair share: never a reason to fail the job
+    if (!data.state) await lifecycle.started(data.request.tenantId, jobId).catch((err: unknown) => logger.warn({ jobId, err: errorMessage(err) }, 'could not mark the job started'));
     let decision;
     try {
-      decision = await processJob(jobId, data, { fleet: fleet.current, leaser, upstream: gemini, usage, blame, saveState, clock: Date.now, random: Math.random, logger, metrics });
+      decision = await processJob(jobId, data, { fleet: fleet.current, leaser, upstream: gemini, usage, blame, saveState, clock: Date.now, random: Math.random, logger, metrics, alerts });
     } catch (err) {
       if (err instanceof DependencyError) {
         // Postgres or Redis trouble: the job waits and tries again instead of spending attempts
@@ -121,10 +130,19 @@ export async function startGenerationWorker(sys: System, opts: GenerationWorkerO
     concurrency: opts.concurrency ?? 16,
     maxStalledCount: 10,
   });
-  worker.on('error', (err) => logger.warn({ err: errorMessage(err) }, 'worker error'));
+  guardRedisMemory(worker, logger);
+  // an ended job keeps what its result needs and frees its tenant's caps (after BullMQ recorded the end)
+  const ended = (job: Job<GenerationJobData, GenerationResult> | undefined): void => {
+    const data = job?.data;
+    if (!job?.id || typeof data?.request?.tenantId !== 'string') return;
+    lifecycle.finished(job.id, data).catch((err: unknown) => logger.warn({ jobId: job.id, err: errorMessage(err) }, 'could not trim an ended job; the maintenance reconciliation will'));
+  };
+  worker.on('completed', ended);
+  worker.on('failed', ended);
   await worker.waitUntilReady().catch((err: unknown) => {
     throw new DependencyError(`cannot reach Redis at the configured REDIS_URL: ${errorMessage(err)}`, { cause: err });
   });
+  const heartbeat = startHeartbeat(sys.redis, sys.keys, workerId(), { concurrency: opts.concurrency ?? 16 });
   logger.info({ concurrency: opts.concurrency ?? 16, prefix: config.prefix }, 'generation worker started');
 
   return {
@@ -143,6 +161,7 @@ export async function startGenerationWorker(sys: System, opts: GenerationWorkerO
         );
       }
       await worker.close(true);
+      await heartbeat.stop();
       await fleet.stop();
       await usage.stop();
     },

@@ -16,6 +16,7 @@ const FALLBACKS: Record<FailureReason, string> = {
   invalid_request: 'Sorry, I could not understand that message.',
   blocked: 'Sorry, I cannot help with that request.',
   no_keys: 'The assistant is not available for your account right now. A human will get back to you.',
+  budget: 'Your account has used its assistant allowance for now. Please try again later.',
   internal: 'Something went wrong on our side. Please try again.',
 };
 const WAIT_MS = Number(process.env.CHAT_WAIT_MS ?? 60_000);

@@ -22,7 +22,14 @@ export interface FleetCache {
  */
 export async function createFleetCache(
   source: FleetSource,
-  opts: { pollMs?: number; verifyEveryMs?: number; logger: Logger; onReload?: (fleet: Fleet) => void },
+  opts: {
+    pollMs?: number;
+    verifyEveryMs?: number;
+    logger: Logger;
+    onReload?: (fleet: Fleet) => void;
+    /** publishes the stored fleet again when Redis lost the announcement (a restart without persistence) */
+    announce?: () => Promise<void>;
+  },
 ): Promise<FleetCache> {
   let index = buildFleetIndex(await source.load());
   let secrets = await source.loadSecrets();
@@ -42,6 +49,10 @@ export async function createFleetCache(
     busy = true;
     try {
       let version = await source.announcedVersion();
+      if (version === null && opts.announce) {
+        await opts.announce();
+        opts.logger.info('the fleet announcement was missing from Redis: published it again');
+      }
       if (version === null || Date.now() - lastVerify > (opts.verifyEveryMs ?? 10_000)) {
         version = await source.storedVersion();
         lastVerify = Date.now();

@@ -1,28 +1,53 @@
 import type { BreakerReport } from '../core/breaker.js';
 import { windowCosts, windowLimits, type WindowValues } from '../core/dimensions.js';
 import type { Candidate, CandidateGroup } from '../core/lease-plan.js';
-import type { DayClock } from '../core/pacific-day.js';
-import type { CandidateGroupRef, Ledger, Limiter } from './ports.js';
+import { monthOfDay, type DayClock } from '../core/pacific-day.js';
+import type { AdmitOptions, CandidateGroupRef, Ledger, Limiter, RefusedLimit, TenantGate, WaitReason } from './ports.js';
 
 export interface Lease {
   candidate: Candidate;
   reservationId: string;
   tokens: number;
   day: string;
+  /** the tenant the lease was counted against, when its limits apply */
+  tenant?: { tenantId: string; dayId: string; monthId: string };
 }
 
 export type LeaseResult =
   | { kind: 'lease'; lease: Lease }
   /** nothing can serve now; earliestFreeMs null = nothing frees by itself */
-  | { kind: 'wait'; earliestFreeMs: number | null; nowMs: number };
+  | { kind: 'wait'; earliestFreeMs: number | null; nowMs: number; why: WaitReason; centralSkipped: boolean }
+  /** the tenant is over a daily limit or its budget */
+  | { kind: 'refused'; limit: RefusedLimit; value: number };
+
+export interface LeaseOptions {
+  lane?: AdmitOptions['lane'];
+  /** the tenant's limits, without the day and month (the leaser's clock names them) */
+  tenant?: Omit<TenantGate, 'dayId' | 'monthId' | 'estTokens'>;
+}
+
+/** What a finished call spent, for the tenant's day and month. */
+export interface CallSpend {
+  /** all tokens the call used (0 when it failed) */
+  totalTokens: number;
+  /** its cost in picodollars */
+  costPico: bigint;
+}
 
 export interface Leaser {
-  acquire(groups: readonly CandidateGroup[], tokens: number, reservationId: string): Promise<LeaseResult>;
+  acquire(groups: readonly CandidateGroup[], tokens: number, reservationId: string, opts?: LeaseOptions): Promise<LeaseResult>;
   /** Undoes a lease whose call was never made (RPM, TPM and RPD all returned). */
   cancel(lease: Lease): Promise<void>;
-  /** After the call: records the real input tokens (pass the reserved count when unknown) and reports the call to the scope's breaker. */
-  settle(lease: Lease, promptTokens: number, report: BreakerReport): Promise<{ breakerOpened: boolean }>;
+  /**
+   * After the call: records the real input tokens (pass the reserved count
+   * when unknown), reports the call to the scope's breaker and corrects the
+   * tenant's counters; answers the tenant's month spend (micro-USD) after it.
+   */
+  settle(lease: Lease, promptTokens: number, report: BreakerReport, spend?: CallSpend): Promise<{ breakerOpened: boolean; monthCostMicros: number }>;
 }
+
+/** Picodollars to micro-USD, rounded up: the budget counter never under-counts. */
+export const picoToMicros = (pico: bigint): number => Number((pico + 999_999n) / 1_000_000n);
 
 /** Candidates sent in one admission call, and the size of the chunks a large tier is cut into. */
 export const ADMIT_BATCH = 128;
@@ -46,6 +71,7 @@ const partsOf = new WeakMap<CandidateGroup, Part[]>();
 function partsFor(g: CandidateGroup, random: () => number): Part[] {
   const toRef = (cands: readonly Candidate[]): CandidateGroupRef => ({
     id: g.id,
+    central: g.central,
     candidates: cands.map((c) => ({ scope: c.scope, limits: windowLimits(c.limits) })),
   });
   if (g.candidates.length <= TIER_CHUNK) {
@@ -95,40 +121,46 @@ export function createLeaser(deps: { limiter: Limiter; ledger: Ledger; day: DayC
   const { limiter, ledger, day } = deps;
   const random = deps.random ?? Math.random;
 
-  /** The first candidate with room, walking the batches in order; else when the earliest frees. */
-  const admit = async (groups: readonly CandidateGroup[], costs: WindowValues, reservationId: string): Promise<{ candidate: Candidate; nowMs: number } | { earliest: number | null; nowMs: number }> => {
-    let earliest: number | null = null;
-    let nowMs = Date.now();
+  type Admitted = { candidate: Candidate; nowMs: number };
+  /** The first candidate with room, walking the batches in order; else when the earliest frees, or why the tenant may not. */
+  const admit = async (groups: readonly CandidateGroup[], costs: WindowValues, reservationId: string, opts: AdmitOptions): Promise<Admitted | Exclude<LeaseResult, { kind: 'lease' }>> => {
+    let wait: Extract<LeaseResult, { kind: 'wait' }> = { kind: 'wait', earliestFreeMs: null, nowMs: Date.now(), why: 'window', centralSkipped: false };
     for (const batch of batches(groups, random)) {
-      const adm = await limiter.admit(reservationId, costs, batch.map((p) => p.ref));
-      nowMs = adm.nowMs;
+      const adm = await limiter.admit(reservationId, costs, batch.map((p) => p.ref), opts);
       if (adm.admitted) {
         const candidate = batch[adm.group]?.candidates[adm.candidate];
         if (!candidate) throw new Error(`the limiter admitted an unknown candidate ${adm.group}/${adm.candidate}`);
-        return { candidate, nowMs };
+        return { candidate, nowMs: adm.nowMs };
       }
-      if (adm.earliestFreeMs !== null) earliest = earliest === null ? adm.earliestFreeMs : Math.min(earliest, adm.earliestFreeMs);
+      if (adm.refused) return { kind: 'refused', ...adm.refused };
+      const earlier = adm.earliestFreeMs !== null && (wait.earliestFreeMs === null || adm.earliestFreeMs < wait.earliestFreeMs);
+      wait = { kind: 'wait', earliestFreeMs: earlier ? adm.earliestFreeMs : wait.earliestFreeMs, nowMs: adm.nowMs, why: earlier ? adm.why : wait.why, centralSkipped: wait.centralSkipped || adm.centralSkipped };
+      // the tenant's own window is full: no other batch can do better
+      if (adm.why === 'tenant') return wait;
     }
-    return { earliest, nowMs };
+    return wait;
   };
 
   return {
-    async acquire(groups, tokens, reservationId) {
+    async acquire(groups, tokens, reservationId, opts = {}) {
       let remaining = groups.filter((g) => g.candidates.length > 0);
       const costs = windowCosts(tokens);
+      const gateDay = day.dayId(Date.now());
+      const tenant = opts.tenant ? { ...opts.tenant, dayId: gateDay, monthId: monthOfDay(gateDay), estTokens: tokens } : undefined;
+      const admitOpts: AdmitOptions = { ...(opts.lane ? { lane: opts.lane } : {}), ...(tenant ? { tenant } : {}) };
       for (;;) {
-        const adm = await admit(remaining, costs, reservationId);
-        if (!('candidate' in adm)) return { kind: 'wait', earliestFreeMs: adm.earliest, nowMs: adm.nowMs };
+        const adm = await admit(remaining, costs, reservationId, admitOpts);
+        if (!('candidate' in adm)) return adm;
         const { candidate } = adm;
         const dayId = day.dayId(adm.nowMs);
-        const used = await ledger
-          .reserve({ projectId: candidate.projectId, model: candidate.model, day: dayId, limit: candidate.limits.rpd })
-          .catch(async (err: unknown) => {
-            await limiter.release(candidate.scope, reservationId);
-            throw err;
-          });
-        if (used !== null) return { kind: 'lease', lease: { candidate, reservationId, tokens, day: dayId } };
-        await limiter.release(candidate.scope, reservationId);
+        const counted = tenant ? { tenantId: tenant.tenantId, dayId: tenant.dayId, monthId: tenant.monthId } : undefined;
+        const giveBack = (): Promise<void> => limiter.release(candidate.scope, reservationId, counted ? { ...counted, central: candidate.central, estTokens: tokens } : undefined);
+        const used = await ledger.reserve({ projectId: candidate.projectId, model: candidate.model, day: dayId, limit: candidate.limits.rpd }).catch(async (err: unknown) => {
+          await giveBack();
+          throw err;
+        });
+        if (used !== null) return { kind: 'lease', lease: { candidate, reservationId, tokens, day: dayId, ...(counted ? { tenant: counted } : {}) } };
+        await giveBack();
         await limiter.block(candidate.scope, 'day', day.nextDayStartMs(adm.nowMs) - adm.nowMs, 'rpd_full');
         remaining = remaining
           .map((g) => ({ ...g, candidates: g.candidates.filter((c) => c.scope !== candidate.scope) }))
@@ -136,9 +168,16 @@ export function createLeaser(deps: { limiter: Limiter; ledger: Ledger; day: DayC
       }
     },
     async cancel(lease) {
-      await limiter.release(lease.candidate.scope, lease.reservationId);
+      await limiter.release(lease.candidate.scope, lease.reservationId, lease.tenant ? { ...lease.tenant, central: lease.candidate.central, estTokens: lease.tokens } : undefined);
       await ledger.refund({ projectId: lease.candidate.projectId, model: lease.candidate.model, day: lease.day });
     },
-    settle: (lease, promptTokens, report) => limiter.settle(lease.candidate.scope, lease.reservationId, windowCosts(promptTokens), report),
+    settle: (lease, promptTokens, report, spend) =>
+      limiter.settle(
+        lease.candidate.scope,
+        lease.reservationId,
+        windowCosts(promptTokens),
+        report,
+        lease.tenant ? { ...lease.tenant, central: lease.candidate.central, tokenDelta: (spend?.totalTokens ?? 0) - lease.tokens, costMicros: picoToMicros(spend?.costPico ?? 0n) } : undefined,
+      ),
   };
 }

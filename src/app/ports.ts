@@ -22,14 +22,68 @@ export interface ScopeCandidate {
 export interface CandidateGroupRef {
   /** stable id of the group, for round robin among its ties */
   id: string;
+  /** the group holds central (operator) keys: a tenant's central allowance applies */
+  central?: boolean;
   candidates: readonly ScopeCandidate[];
+}
+
+/** What the earliest candidate of a wait is waiting for. */
+export type WaitReason = 'window' | 'cool' | 'day' | 'breaker' | 'model' | 'global' | 'interactive' | 'tenant';
+
+/** A tenant's daily limits and budget that end a job instead of delaying it. */
+export type RefusedLimit = 'rpd' | 'tokensPerDay' | 'centralRpd' | 'centralTokensPerDay' | 'budget';
+
+/**
+ * The tenant's own limits, checked and counted in the same admission step
+ * as the scope's: a sliding window across all its scopes, daily requests and
+ * tokens (with a separate allowance on central keys) and its monthly budget.
+ * 0 (or null for the budget) = no limit.
+ */
+export interface TenantGate {
+  tenantId: string;
+  window: WindowValues;
+  rpd: number;
+  tokensPerDay: number;
+  centralRpd: number;
+  centralTokensPerDay: number;
+  budgetMicros: number | null;
+  /** this request's estimated input tokens, counted against the day until the call settles */
+  estTokens: number;
+  dayId: string;
+  monthId: string;
+  /** the job: it leaves its tenant's waiting count at its first admission */
+  jobId?: string;
+}
+
+/** How a settled call corrects its tenant's counters. */
+export interface TenantSettle {
+  tenantId: string;
+  central: boolean;
+  dayId: string;
+  monthId: string;
+  /** real tokens minus those counted at admission */
+  tokenDelta: number;
+  /** what the call cost, in micro-USD (rounded up) */
+  costMicros: number;
 }
 
 export type Admission =
   /** probe: this lease is the one request a half-open breaker lets through */
   | { admitted: true; group: number; candidate: number; nowMs: number; probe: boolean }
-  /** earliestFreeMs null: nothing frees by itself (only a fleet change or a day rollover would help) */
-  | { admitted: false; earliestFreeMs: number | null; nowMs: number };
+  /**
+   * earliestFreeMs null: nothing frees by itself (only a fleet change or a day
+   * rollover would help); centralSkipped: central keys were left out because
+   * the tenant's central allowance for the day is spent
+   */
+  | { admitted: false; earliestFreeMs: number | null; nowMs: number; why: WaitReason; centralSkipped: boolean; refused?: undefined }
+  /** the tenant is over a daily limit or its budget: the job ends with `budget` */
+  | { admitted: false; refused: { limit: RefusedLimit; value: number }; earliestFreeMs: null; nowMs: number };
+
+export interface AdmitOptions {
+  /** batch work never takes a scope interactive jobs wait for */
+  lane?: 'interactive' | 'batch';
+  tenant?: TenantGate;
+}
 
 export type BlockKind = 'cool' | 'day';
 
@@ -50,15 +104,15 @@ export interface BreakerView {
  * concurrency.
  */
 export interface Limiter {
-  admit(reservationId: string, costs: WindowValues, groups: readonly CandidateGroupRef[]): Promise<Admission>;
+  admit(reservationId: string, costs: WindowValues, groups: readonly CandidateGroupRef[], opts?: AdmitOptions): Promise<Admission>;
   /**
    * After the call: costs become what upstream counted and the entry is
    * re-stamped to now (conservative); the call is reported to the scope's
-   * breaker in the same step.
+   * breaker, and the tenant's counters corrected, in the same step.
    */
-  settle(scope: ScopeId, reservationId: string, costs: WindowValues, report: BreakerReport): Promise<{ breakerOpened: boolean }>;
-  /** Drops a reservation whose call was never made. */
-  release(scope: ScopeId, reservationId: string): Promise<void>;
+  settle(scope: ScopeId, reservationId: string, costs: WindowValues, report: BreakerReport, tenant?: TenantSettle): Promise<{ breakerOpened: boolean; monthCostMicros: number }>;
+  /** Drops a reservation whose call was never made (and gives the tenant back what it counted). */
+  release(scope: ScopeId, reservationId: string, tenant?: { tenantId: string; central: boolean; dayId: string; monthId: string; estTokens: number }): Promise<void>;
   breaker(scope: ScopeId): Promise<BreakerView>;
   /** Notes a failure under `topic`; returns the distinct members seen within windowMs (this one included). */
   note(topic: string, member: string, windowMs: number): Promise<number>;
@@ -132,8 +186,14 @@ export interface UsageEvent {
   promptTokens: number;
   candidatesTokens: number;
   totalTokens: number;
+  thoughtsTokens: number;
+  cachedTokens: number;
   latencyMs: number;
   central: boolean;
+  /** the quota day of the call */
+  day: string;
+  /** what the call cost, in picodollars (1e-12 USD) */
+  costPico: bigint;
 }
 
 /** Where usage events go; writes are batched, so record() never blocks a job. */
@@ -142,7 +202,7 @@ export interface UsageSink {
   flush(): Promise<void>;
 }
 
-export type AlertKind = 'key_disabled' | 'breaker_open' | 'no_capacity' | 'internal_error';
+export type AlertKind = 'key_disabled' | 'breaker_open' | 'no_capacity' | 'internal_error' | 'budget';
 
 /** Operator alerts (webhook); never throws, never carries a secret. */
 export interface Alerts {

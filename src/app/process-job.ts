@@ -3,14 +3,14 @@ import type { GenerationJobData } from '../adapters/queue/job-contract.js';
 import type { BlameAction } from '../core/failure-policy.js';
 import type { FleetIndex } from '../core/fleet-index.js';
 import { emptyState, type Budget, type GenerationResult, type JobState } from '../core/job.js';
-import { breakerReportOf, callStep, DEFAULT_BUDGET, planStep, waitStep, type CallReport } from '../core/job-step.js';
+import { breakerReportOf, budgetCrossings, budgetFailure, callStep, DEFAULT_BUDGET, planStep, waitStep, type CallReport, type LeasePlan } from '../core/job-step.js';
 import type { Candidate } from '../core/lease-plan.js';
 import { ZERO_USAGE } from '../core/outcome.js';
 import { estimateInputTokens } from '../core/tokens.js';
 import type { FailureReason } from '../core/types.js';
 import type { Logger } from '../logger.js';
-import type { Lease, Leaser } from './leaser.js';
-import { NO_METRICS, type JobMetrics, type Upstream, type UsageSink } from './ports.js';
+import { picoToMicros, type Lease, type Leaser } from './leaser.js';
+import { NO_METRICS, type Alerts, type JobMetrics, type Upstream, type UsageSink } from './ports.js';
 
 export { DEFAULT_BUDGET, type Budget };
 
@@ -32,6 +32,8 @@ export interface ProcessDeps {
   logger: Logger;
   budget?: Budget;
   metrics?: JobMetrics;
+  /** budget alerts (80 % and 100 % of a tenant's monthly budget) */
+  alerts?: Alerts;
 }
 
 /**
@@ -53,18 +55,23 @@ export async function processJob(jobId: string, data: GenerationJobData, deps: P
     const plan = planStep(ctx, state, deps.fleet(), now, { preferredGrace });
     if (plan.kind === 'failed') return plan;
 
-    const leased = await deps.leaser.acquire(plan.groups, tokens, `${jobId}:${state.attempts.length}:${randomUUID().slice(0, 8)}`);
+    const leased = await deps.leaser.acquire(plan.groups, tokens, `${jobId}:${state.attempts.length}:${randomUUID().slice(0, 8)}`, {
+      lane: data.request.lane,
+      ...(plan.gate ? { tenant: plan.gate } : {}),
+    });
+    if (leased.kind === 'refused') return budgetFailure(data.request.tenantId, leased.limit, leased.value);
     if (leased.kind === 'wait') {
-      const wait = waitStep(plan, leased.earliestFreeMs, now, state);
+      const wait = waitStep(plan, leased, now, state);
       if (wait.kind === 'downgrade') {
         preferredGrace = false;
         continue;
       }
+      if (wait.kind === 'failed') return wait;
       await deps.saveState(wait.state);
       return { kind: 'delayed', untilMs: wait.untilMs };
     }
 
-    const call = await callUpstream(jobId, data, leased.lease, tokens, now, deps);
+    const call = await callUpstream(jobId, data, leased.lease, plan, tokens, now, deps);
     const step = callStep(jobId, state, call, deps.random);
     state = step.state;
     if (step.switched) (deps.metrics ?? NO_METRICS).switched(step.switched);
@@ -78,12 +85,19 @@ export async function processJob(jobId: string, data: GenerationJobData, deps: P
   }
 }
 
-/** The call and what it leaves behind: settled window costs, the breaker report, metrics, a usage event. */
-async function callUpstream(jobId: string, data: GenerationJobData, lease: Lease, tokens: number, at: number, deps: ProcessDeps): Promise<CallReport> {
+/** The call and what it leaves behind: settled window costs, the breaker report, the tenant's spend, metrics, a usage event. */
+async function callUpstream(jobId: string, data: GenerationJobData, lease: Lease, plan: LeasePlan, tokens: number, at: number, deps: ProcessDeps): Promise<CallReport> {
   const candidate: Candidate = lease.candidate;
   const { outcome, latencyMs } = await deps.upstream.generate({ keyId: candidate.keyId, model: candidate.model, request: data.request });
   const usage = outcome.kind === 'success' ? outcome.usage : ZERO_USAGE;
-  const { breakerOpened } = await deps.leaser.settle(lease, outcome.kind === 'success' ? usage.promptTokens : tokens, breakerReportOf(outcome));
+  const costPico = outcome.kind === 'success' ? deps.fleet().cost(candidate.model, usage, lease.day) : 0n;
+  const { breakerOpened, monthCostMicros } = await deps.leaser.settle(lease, outcome.kind === 'success' ? usage.promptTokens : tokens, breakerReportOf(outcome), { totalTokens: usage.totalTokens, costPico });
+  if (plan.gate && costPico > 0n) {
+    const before = monthCostMicros - picoToMicros(costPico);
+    for (const pct of budgetCrossings(plan.gate.budgetMicros, before, monthCostMicros)) {
+      deps.alerts?.send({ kind: 'budget', subject: data.request.tenantId, detail: `tenant ${data.request.tenantId} has spent ${pct}% of its monthly budget (${(monthCostMicros / 1e6).toFixed(2)} of ${((plan.gate.budgetMicros ?? 0) / 1e6).toFixed(2)} USD)` });
+    }
+  }
   const label = outcome.kind === 'success' ? 'success' : outcome.failure;
   (deps.metrics ?? NO_METRICS).upstream({ model: candidate.model, keyId: candidate.keyId, projectId: candidate.projectId, outcome: label, latencyMs, promptTokens: usage.promptTokens, candidatesTokens: usage.candidatesTokens, central: candidate.central });
   deps.usage.record({
@@ -98,6 +112,8 @@ async function callUpstream(jobId: string, data: GenerationJobData, lease: Lease
     ...usage,
     latencyMs,
     central: candidate.central,
+    day: lease.day,
+    costPico,
   });
   return { candidate, outcome, at, latencyMs, now: deps.clock(), breakerOpened };
 }

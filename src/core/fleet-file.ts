@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { ValidationError } from '../errors.js';
 import { catalogModelIds, crossProblems, forbiddenKeyProblems, FORBIDDEN_KEYS, sizeProblems, unknownModelWarnings } from './fleet-checks.js';
 import { findJsonSyntaxError } from './fleet-json.js';
-import { KEY_MODES, TIERS, type KeyMode, type Limits, type Tier } from './types.js';
+import { catalogSectionSchema, type CatalogDoc } from './catalog.js';
+import { DIMENSIONS, KEY_MODES, TENANT_LIMITS, TIERS, type Dimension, type KeyMode, type Limits, type TenantSettings, type Tier } from './types.js';
 
 /**
  * The fleet file: the declarative description of models, projects, tenants
@@ -20,7 +21,13 @@ const id = z.string().regex(ID_PATTERN, 'ids are 1-128 characters: letters, digi
 const model = z.string().regex(MODEL_PATTERN, 'model ids are letters, digits and _ . -');
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name');
 const limitValue = z.number().int('must be a whole number').nonnegative('must not be negative');
-const limits = z.strictObject({ rpm: limitValue.optional(), tpm: limitValue.optional(), rpd: limitValue.optional() });
+// one optional whole number per limit dimension: a new dimension needs no change here
+const limits = z.strictObject(Object.fromEntries(DIMENSIONS.map((d) => [d, limitValue.optional()])) as Record<Dimension, z.ZodOptional<typeof limitValue>>);
+const tenantLimits = z.strictObject(Object.fromEntries(TENANT_LIMITS.map((d) => [d, limitValue.optional()])) as Record<(typeof TENANT_LIMITS)[number], z.ZodOptional<typeof limitValue>>);
+const budget = z.strictObject({
+  monthly: z.number().nonnegative('must not be negative').max(1e9),
+  currency: z.literal('USD', 'prices are in USD: the only currency is "USD"').default('USD'),
+});
 
 const fileSchema = z.strictObject({
   models: z.array(model).min(1, 'name at least one model (the default chain, best first)'),
@@ -33,6 +40,10 @@ const fileSchema = z.strictObject({
         models: z.array(model).min(1).optional(),
         token: z.string().min(1).optional(),
         tokenEnv: envName.optional(),
+        weight: z.number().min(0.01, 'must be at least 0.01').max(100, 'must be at most 100').default(1),
+        limits: tenantLimits.default({}),
+        budget: budget.optional(),
+        pinModel: z.boolean().default(false),
       }),
     )
     .default([]),
@@ -49,6 +60,8 @@ const fileSchema = z.strictObject({
       }),
     )
     .default([]),
+  /** overrides of the model catalog (limits per tier, prices, aliases): docs/catalog.md */
+  catalog: catalogSectionSchema.optional(),
 });
 
 /** A value given in the file, or the name of the environment variable holding it. */
@@ -57,7 +70,7 @@ export type SecretRef = { value: string } | { env: string };
 export interface FleetSpec {
   models: string[];
   projects: Array<{ id: string; tier: Tier; limits: Record<string, Partial<Limits>> }>;
-  tenants: Array<{ id: string; keyMode: KeyMode; models: string[] | null; token: SecretRef | null }>;
+  tenants: Array<{ id: string; keyMode: KeyMode; models: string[] | null; token: SecretRef | null; settings: TenantSettings }>;
   keys: Array<{
     id: string;
     tenant: string | null;
@@ -67,6 +80,8 @@ export interface FleetSpec {
     priority: number;
     enabled: boolean;
   }>;
+  /** the fleet's catalog layer; null when the file has none */
+  catalog: CatalogDoc | null;
 }
 
 /** A valid fleet and what looks wrong in it without being an error (e.g. a model nobody knows). */
@@ -92,6 +107,7 @@ export function checkFleet(doc: unknown): CheckedFleet {
       keyMode: t.keyMode,
       models: t.models ?? null,
       token: t.token !== undefined ? { value: t.token } : t.tokenEnv !== undefined ? { env: t.tokenEnv } : null,
+      settings: { weight: t.weight, limits: t.limits, budget: t.budget ?? null, pinModel: t.pinModel },
     })),
     keys: f.keys.map((k) => ({
       id: k.id,
@@ -101,6 +117,7 @@ export function checkFleet(doc: unknown): CheckedFleet {
       priority: k.priority,
       enabled: k.enabled,
     })),
+    catalog: f.catalog ?? null,
   };
   return { spec, warnings: unknownModelWarnings(spec, catalogModelIds()) };
 }

@@ -1,4 +1,5 @@
-import { resolveLimits } from './catalog.js';
+import { effectiveCatalog, resolveLimits, type EffectiveCatalog } from './catalog.js';
+import { attemptCost, priceBook, type PriceBook } from './pricing.js';
 import { DEMOTION_STEP } from './key-health.js';
 import type { ApiKey, Fleet, Limits, Project, ResolvedLimits, Tenant } from './types.js';
 
@@ -18,6 +19,13 @@ export interface FleetIndex {
   limits(projectId: string, model: string): ResolvedLimits;
   isUnsupported(projectId: string, model: string): boolean;
   isKnownModel(model: string): boolean;
+  /** the catalog in force: package < QUOTAFLOW_CATALOG file < the fleet's section */
+  catalog: EffectiveCatalog;
+  /** why the file and fleet layers could not be combined (the package catalog applies), or null */
+  catalogProblem: string | null;
+  prices: PriceBook;
+  /** what a call cost in picodollars, by the catalog's prices on its quota day (0 for unpriced models) */
+  cost(model: string, usage: { promptTokens: number; candidatesTokens: number; thoughtsTokens?: number; cachedTokens?: number }, day: string): bigint;
   /** a value derived from this fleet, computed once per key (bounded: cleared past 10,000 keys) */
   memo<T>(key: string, build: () => T): T;
 }
@@ -52,6 +60,15 @@ export function buildFleetIndex(fleet: Fleet): FleetIndex {
   }
   const unsupported = new Set(fleet.unsupported.map((u) => scopeOf(u.projectId, u.model)));
   const models = new Set(fleet.models);
+  let catalog: EffectiveCatalog;
+  let catalogProblem: string | null = null;
+  try {
+    catalog = effectiveCatalog({ ...(fleet.catalogFile ? { file: fleet.catalogFile } : {}), ...(fleet.catalog ? { fleet: fleet.catalog } : {}) });
+  } catch (err) {
+    catalogProblem = err instanceof Error ? err.message : String(err);
+    catalog = effectiveCatalog({});
+  }
+  const prices = priceBook(catalog);
   const resolved = new Map<string, ResolvedLimits>();
   const memo = new Map<string, unknown>();
 
@@ -72,6 +89,7 @@ export function buildFleetIndex(fleet: Fleet): FleetIndex {
           model,
           ...(p?.limits[model] ? { configured: p.limits[model] } : {}),
           ...(learned.has(s) ? { learned: learned.get(s) } : {}),
+          catalog,
         });
         resolved.set(s, r);
       }
@@ -79,6 +97,10 @@ export function buildFleetIndex(fleet: Fleet): FleetIndex {
     },
     isUnsupported: (projectId, model) => unsupported.has(scopeOf(projectId, model)),
     isKnownModel: (model) => models.has(model),
+    catalog,
+    catalogProblem,
+    prices,
+    cost: (model, usage, day) => attemptCost(prices, model, usage, { day }).amount,
     memo<T>(key: string, build: () => T): T {
       if (memo.has(key)) return memo.get(key) as T;
       if (memo.size >= MEMO_MAX) memo.clear();

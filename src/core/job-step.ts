@@ -4,7 +4,8 @@ import type { AttemptRecord, Budget, GenerationResult, JobState, TriedPair } fro
 import { planLease, type Candidate, type CandidateGroup } from './lease-plan.js';
 import type { Outcome } from './outcome.js';
 import { DEFAULT_DEADLINE_MS, type GenerationRequest } from './request.js';
-import type { FailureReason } from './types.js';
+import type { FailureReason, Tenant, TenantLimits } from './types.js';
+import { DEFAULT_TENANT_SETTINGS } from './types.js';
 
 /**
  * A generation job's next step as pure functions of (state, what happened,
@@ -29,9 +30,53 @@ export function deadlineOf(ctx: JobContext): number {
   return ctx.enqueuedAt + (ctx.request.deadlineMs ?? ctx.budget.defaultDeadlineMs);
 }
 
+/** The tenant limits the admission step enforces, as the leaser takes them (0 = none). */
+export interface TenantLimitsGate {
+  tenantId: string;
+  window: { rpm: number; tpm: number };
+  rpd: number;
+  tokensPerDay: number;
+  centralRpd: number;
+  centralTokensPerDay: number;
+  budgetMicros: number | null;
+}
+
+/** The tenant's limits for the admission step, or undefined when it has none (the step then skips them). */
+export function tenantGate(tenant: Tenant): TenantLimitsGate | undefined {
+  const s = tenant.settings ?? DEFAULT_TENANT_SETTINGS;
+  const l: TenantLimits = s.limits;
+  const gated = l.rpm !== undefined || l.tpm !== undefined || l.rpd !== undefined || l.tokensPerDay !== undefined || l.centralRpd !== undefined || l.centralTokensPerDay !== undefined || s.budget !== null;
+  if (!gated) return undefined;
+  return {
+    tenantId: tenant.id,
+    window: { rpm: l.rpm ?? 0, tpm: l.tpm ?? 0 },
+    rpd: l.rpd ?? 0,
+    tokensPerDay: l.tokensPerDay ?? 0,
+    centralRpd: l.centralRpd ?? 0,
+    centralTokensPerDay: l.centralTokensPerDay ?? 0,
+    budgetMicros: s.budget ? Math.round(s.budget.monthly * 1_000_000) : null,
+  };
+}
+
+const LIMIT_WORDS: Record<string, string> = {
+  rpd: 'requests per day (rpd)',
+  tokensPerDay: 'tokens per day (tokensPerDay)',
+  centralRpd: 'requests per day on central keys (centralRpd)',
+  centralTokensPerDay: 'tokens per day on central keys (centralTokensPerDay)',
+  budget: 'monthly budget',
+};
+
+/** The tenant is over a daily limit or its monthly budget: the job ends with `budget`, naming the limit. */
+export function budgetFailure(tenantId: string, limit: string, value: number): Failed {
+  const shown = limit === 'budget' ? `${(value / 1_000_000).toFixed(2)} USD` : String(value);
+  return { kind: 'failed', reason: 'budget', message: `tenant "${tenantId}" has reached its ${LIMIT_WORDS[limit] ?? limit} of ${shown}; it resets with the next quota day${limit === 'budget' ? ' (the budget: next month)' : ''}` };
+}
+
 export interface LeasePlan {
   kind: 'lease';
   groups: CandidateGroup[];
+  /** the tenant's limits to enforce in the same admission step; undefined: none */
+  gate: TenantLimitsGate | undefined;
   /** the latest moment this plan may wait for (the deadline, or the end of the preferred model's grace) */
   waitCap: number;
   /** true when only the preferred model was offered (its grace period is still running) */
@@ -66,18 +111,45 @@ export function planStep(ctx: JobContext, state: JobState, fleet: FleetIndex, no
   const first = chain[0];
   const graceEnds = ctx.enqueuedAt + (req.maxWaitForPreferredMs ?? 0);
   if (opts.preferredGrace && first && now < graceEnds && chain.length > 1) {
-    return { kind: 'lease', groups: plan.groups.filter((g) => g.model === first), waitCap: Math.min(deadline, graceEnds), preferredOnly: true, tried };
+    return { kind: 'lease', groups: plan.groups.filter((g) => g.model === first), gate: tenantGate(tenant), waitCap: Math.min(deadline, graceEnds), preferredOnly: true, tried };
   }
-  return { kind: 'lease', groups: plan.groups, waitCap: deadline, preferredOnly: false, tried };
+  return { kind: 'lease', groups: plan.groups, gate: tenantGate(tenant), waitCap: deadline, preferredOnly: false, tried };
 }
 
-/** Nothing had room: wait until the earliest moment something frees (never past waitCap), or stop preferring. */
-export function waitStep(plan: LeasePlan, earliestFreeMs: number | null, now: number, state: JobState): { kind: 'downgrade' } | { kind: 'delayed'; untilMs: number; state: JobState } {
+export interface WaitInfo {
+  earliestFreeMs: number | null;
+  /** what the earliest candidate waits for */
+  why: string;
+  /** central keys were left out: the tenant's central allowance for the day is spent */
+  centralSkipped: boolean;
+}
+
+/**
+ * Nothing had room: wait until the earliest moment something frees (never
+ * past waitCap), or stop preferring. A tenant whose central allowance is
+ * spent and whose own keys cannot serve before its deadline fails with
+ * `budget` instead of waiting for nothing.
+ */
+export function waitStep(plan: LeasePlan, wait: WaitInfo, now: number, state: JobState): { kind: 'downgrade' } | { kind: 'delayed'; untilMs: number; state: JobState } | Failed {
   // the preferred model's grace period is over: downgrade on the next pass
   if (plan.preferredOnly && plan.waitCap - now <= MIN_DELAY_MS) return { kind: 'downgrade' };
-  const at = [earliestFreeMs, ...plan.tried.map((t) => t.until)].filter((x): x is number => x !== null);
-  const earliest = at.length ? Math.min(...at) : plan.waitCap;
-  return { kind: 'delayed', untilMs: Math.max(now + MIN_DELAY_MS, Math.min(earliest, plan.waitCap)), state: { ...state, waits: state.waits + 1 } };
+  const at = [wait.earliestFreeMs, ...plan.tried.map((t) => t.until)].filter((x): x is number => x !== null);
+  const earliest = at.length ? Math.min(...at) : null;
+  if (wait.centralSkipped && !plan.preferredOnly && (earliest === null || earliest >= plan.waitCap) && plan.gate) {
+    return {
+      kind: 'failed',
+      reason: 'budget',
+      message: `tenant "${plan.gate.tenantId}" has used its daily allowance on central keys (centralRpd / centralTokensPerDay) and its own keys cannot serve before the deadline`,
+    };
+  }
+  const until = Math.max(now + MIN_DELAY_MS, Math.min(earliest ?? plan.waitCap, plan.waitCap));
+  return { kind: 'delayed', untilMs: until, state: { ...state, waits: state.waits + 1, waitReason: wait.why } };
+}
+
+/** Budget thresholds (percent of the monthly budget) a call's cost crossed. */
+export function budgetCrossings(budgetMicros: number | null, before: number, after: number): Array<80 | 100> {
+  if (budgetMicros === null || budgetMicros <= 0) return [];
+  return ([80, 100] as const).filter((p) => before < (budgetMicros * p) / 100 && after >= (budgetMicros * p) / 100);
 }
 
 export interface CallReport {

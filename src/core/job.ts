@@ -32,6 +32,8 @@ export interface JobState {
   switches: number;
   /** how many times the job was delayed for lack of capacity (does not spend attempts) */
   waits: number;
+  /** what the job waited for the last time it was delayed (status shows why jobs are delayed) */
+  waitReason?: string;
 }
 
 export function emptyState(): JobState {

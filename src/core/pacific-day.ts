@@ -102,3 +102,13 @@ export function fixedLengthDay(lengthMs: number): DayClock {
     nextDayStartMs: (nowMs) => (index(nowMs) + 1) * lengthMs,
   };
 }
+
+/**
+ * The billing month a quota day belongs to: 'YYYY-MM' for a Pacific day,
+ * 'm<n>' (thirty simulated days) for a fixed-length day.
+ */
+export function monthOfDay(dayId: string): string {
+  if (/^\d{4}-\d{2}-\d{2}$/.test(dayId)) return dayId.slice(0, 7);
+  const n = /^d(\d+)$/.exec(dayId)?.[1];
+  return n === undefined ? dayId : `m${Math.floor(Number(n) / 30)}`;
+}

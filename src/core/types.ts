@@ -1,4 +1,5 @@
 /** Domain types shared by the core, the adapters and the public API. */
+import type { CatalogDoc } from './catalog-schema.js';
 
 export const KEY_MODES = ['own-then-central', 'central-only', 'own-only'] as const;
 export type KeyMode = (typeof KEY_MODES)[number];
@@ -32,11 +33,34 @@ export interface Project {
   limits: Record<string, Partial<Limits>>;
 }
 
+/**
+ * A tenant's own limits, each optional: requests and tokens for the tenant
+ * as a whole (all its keys and the central keys it uses), a separate daily
+ * allowance on central keys, and its producer-side caps.
+ */
+export const TENANT_LIMITS = ['rpm', 'tpm', 'rpd', 'tokensPerDay', 'centralRpd', 'centralTokensPerDay', 'queuedJobs', 'queuedBytes'] as const;
+export type TenantLimitName = (typeof TENANT_LIMITS)[number];
+export type TenantLimits = Partial<Record<TenantLimitName, number>>;
+
+export interface TenantSettings {
+  /** share of the workers relative to other tenants (default 1) */
+  weight: number;
+  limits: TenantLimits;
+  /** monthly spend cap; null = none */
+  budget: { monthly: number; currency: 'USD' } | null;
+  /** drop-in endpoints: serve only the model a request names, no fallback */
+  pinModel: boolean;
+}
+
+export const DEFAULT_TENANT_SETTINGS: TenantSettings = Object.freeze({ weight: 1, limits: Object.freeze({}), budget: null, pinModel: false });
+
 export interface Tenant {
   id: string;
   keyMode: KeyMode;
   /** the tenant's model chain; null = the fleet's default chain */
   models: string[] | null;
+  /** weight, limits, budget; absent = the defaults */
+  settings?: TenantSettings;
 }
 
 /** An API key as the engine sees it: never the secret. */
@@ -72,6 +96,10 @@ export interface Fleet {
   unsupported: Array<{ projectId: string; model: string }>;
   /** keys demoted by dynamic priority: served after the healthy keys of each model */
   demoted?: string[];
+  /** the fleet file's catalog layer (limits per tier, prices, aliases); absent or null = none */
+  catalog?: CatalogDoc | null;
+  /** the operator's catalog file (QUOTAFLOW_CATALOG), under the fleet's layer; absent or null = none */
+  catalogFile?: CatalogDoc | null;
 }
 
 /** Gemini's usageMetadata; a count Gemini did not report is 0. */
@@ -90,7 +118,9 @@ export interface Usage {
  * Machine-readable reason a job failed, for the chatbot to pick its own
  * fallback: `exhausted` (attempts or model switches spent), `deadline`,
  * `invalid_request`, `blocked` (safety), `no_keys` (nothing could ever serve
- * the tenant), `internal` (a bug in quotaflow, logged with its stack).
+ * the tenant), `budget` (the tenant is over a daily limit or its monthly
+ * budget; the message names the limit), `internal` (a bug in quotaflow,
+ * logged with its stack).
  */
-export const FAILURE_REASONS = ['exhausted', 'deadline', 'invalid_request', 'blocked', 'no_keys', 'internal'] as const;
+export const FAILURE_REASONS = ['exhausted', 'deadline', 'invalid_request', 'blocked', 'no_keys', 'budget', 'internal'] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];

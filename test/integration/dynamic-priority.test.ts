@@ -10,7 +10,7 @@ import { createTestDatabase } from '../helpers/postgres.js';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 const event = (keyId: string, outcome: string, at = new Date()): UsageEvent => ({
-  at, jobId: 'j', tenantId: 't', keyId, projectId: 'p', model: 'm', outcome, status: null, promptTokens: 1, candidatesTokens: 1, totalTokens: 2, latencyMs: 1, central: false,
+  at, jobId: 'j', tenantId: 't', keyId, projectId: 'p', model: 'm', outcome, status: null, promptTokens: 1, candidatesTokens: 1, totalTokens: 2, thoughtsTokens: 0, cachedTokens: 0, latencyMs: 1, central: false, day: '2026-01-01', costPico: 0n,
 });
 
 beforeAll(async () => {

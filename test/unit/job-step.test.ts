@@ -52,15 +52,16 @@ describe('planStep', () => {
 });
 
 describe('waitStep', () => {
-  const plan = (over: Partial<LeasePlan> = {}): LeasePlan => ({ kind: 'lease', groups: [], waitCap: NOW + 60_000, preferredOnly: false, tried: [], ...over });
+  const plan = (over: Partial<LeasePlan> = {}): LeasePlan => ({ kind: 'lease', groups: [], gate: undefined, waitCap: NOW + 60_000, preferredOnly: false, tried: [], ...over });
+  const at = (earliestFreeMs: number | null) => ({ earliestFreeMs, why: 'window', centralSkipped: false });
   it('waits for the earliest moment something frees, never past the cap, counting the wait', () => {
-    expect(waitStep(plan(), NOW + 5_000, NOW, emptyState())).toMatchObject({ kind: 'delayed', untilMs: NOW + 5_000, state: { waits: 1 } });
-    expect(waitStep(plan(), NOW + 500_000, NOW, emptyState())).toMatchObject({ untilMs: NOW + 60_000 });
-    expect(waitStep(plan(), null, NOW, emptyState())).toMatchObject({ untilMs: NOW + 60_000 });
-    expect(waitStep(plan({ tried: [{ keyId: 'k1', model: PRO, until: NOW + 2_000 }] }), NOW + 5_000, NOW, emptyState())).toMatchObject({ untilMs: NOW + 2_000 });
+    expect(waitStep(plan(), at(NOW + 5_000), NOW, emptyState())).toMatchObject({ kind: 'delayed', untilMs: NOW + 5_000, state: { waits: 1, waitReason: 'window' } });
+    expect(waitStep(plan(), at(NOW + 500_000), NOW, emptyState())).toMatchObject({ untilMs: NOW + 60_000 });
+    expect(waitStep(plan(), at(null), NOW, emptyState())).toMatchObject({ untilMs: NOW + 60_000 });
+    expect(waitStep(plan({ tried: [{ keyId: 'k1', model: PRO, until: NOW + 2_000 }] }), at(NOW + 5_000), NOW, emptyState())).toMatchObject({ untilMs: NOW + 2_000 });
   });
   it('stops preferring once the grace period is over', () => {
-    expect(waitStep(plan({ preferredOnly: true, waitCap: NOW + 10 }), NOW + 5_000, NOW, emptyState())).toEqual({ kind: 'downgrade' });
+    expect(waitStep(plan({ preferredOnly: true, waitCap: NOW + 10 }), at(NOW + 5_000), NOW, emptyState())).toEqual({ kind: 'downgrade' });
   });
 });
 

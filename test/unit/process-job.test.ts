@@ -34,7 +34,7 @@ function fakeLeaser(opts: { room?: (g: CandidateGroup) => boolean; earliest?: nu
     settled: [] as number[],
     async acquire(groups: readonly CandidateGroup[], tokens: number, reservationId: string): Promise<LeaseResult> {
       const c = groups.find((g) => g.candidates.length && (opts.room?.(g) ?? true))?.candidates[0];
-      if (!c) return { kind: 'wait', earliestFreeMs: opts.earliest ?? null, nowMs: 0 };
+      if (!c) return { kind: 'wait', earliestFreeMs: opts.earliest ?? null, nowMs: 0, why: 'window', centralSkipped: false };
       return { kind: 'lease', lease: { candidate: c, reservationId, tokens, day: 'd' } };
     },
     async cancel(_l: Lease) {
@@ -42,7 +42,7 @@ function fakeLeaser(opts: { room?: (g: CandidateGroup) => boolean; earliest?: nu
     },
     async settle(_l: Lease, t: number) {
       l.settled.push(t);
-      return { breakerOpened: false };
+      return { breakerOpened: false, monthCostMicros: 0 };
     },
   };
   return l;

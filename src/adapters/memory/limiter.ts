@@ -1,33 +1,37 @@
-import type { Admission, BlockKind, BreakerReport, BreakerView, CandidateGroupRef, Limiter } from '../../app/ports.js';
+import type { Admission, BlockKind, BreakerReport, BreakerView, Limiter, TenantGate, WaitReason } from '../../app/ports.js';
 import { breakerPhase, breakerStep, canPass, CLOSED, DEFAULT_BREAKER, type BreakerConfig, type BreakerState } from '../../core/breaker.js';
-import { WINDOW_DIMENSIONS, windowRecord, windowVector, type WindowValues } from '../../core/dimensions.js';
+import { WINDOW_DIMENSIONS, windowRecord, windowVector } from '../../core/dimensions.js';
 import { parseScope, type ScopeId } from '../../core/scope.js';
+import { freeAfter, type Reservation } from './sliding-window.js';
 
 /**
  * The Limiter port in one process's memory: the same decisions as the Redis
  * scripts (test/contract/limiter.test.ts runs one suite against both), for
  * unit tests and single-process tools. Not shared between processes.
  */
-interface Reservation {
-  at: number;
-  costs: number[];
-}
-
 interface ScopeState {
   window: Map<string, Reservation>;
-  blocks: Partial<Record<BlockKind, number>>;
+  blocks: Partial<Record<BlockKind | 'iw', number>>;
   breaker: BreakerState;
+}
+
+interface TenantState {
+  window: Map<string, Reservation>;
+  days: Map<string, { req: number; tok: number; creq: number; ctok: number }>;
+  months: Map<string, number>;
 }
 
 const NEVER = -1;
 const SAMPLE = 32;
 const MAX_NOTES = 10_000;
 
-export function createMemoryLimiter(opts: { clock: () => number; windowMs?: number; breaker?: BreakerConfig }): Limiter {
+export function createMemoryLimiter(opts: { clock: () => number; windowMs?: number; breaker?: BreakerConfig; interactiveHoldMs?: number }): Limiter {
   const { clock } = opts;
   const windowMs = opts.windowMs ?? 60_000;
+  const holdMs = opts.interactiveHoldMs ?? 2_000;
   const cfg = opts.breaker ?? DEFAULT_BREAKER;
   const scopes = new Map<ScopeId, ScopeState>();
+  const tenants = new Map<string, TenantState>();
   const modelBlocks = new Map<string, number>();
   const rotation = new Map<string, number>();
   const notes = new Map<string, Map<string, number>>();
@@ -41,37 +45,46 @@ export function createMemoryLimiter(opts: { clock: () => number; windowMs?: numb
     }
     return s;
   };
-  const ends = (until: number | undefined, now: number): number => (until === undefined ? now : until === -1 ? NEVER : Math.max(until, now));
-  const later = (a: number, b: number): number => (a === NEVER || b === NEVER ? NEVER : Math.max(a, b));
-  const trim = (s: ScopeState, now: number): void => {
-    for (const [id, r] of s.window) if (r.at <= now - windowMs) s.window.delete(id);
-  };
-  const breakerFree = (b: BreakerState, now: number): number => (canPass(b, now, cfg) ? now : b.kind === 'open' ? b.untilMs : b.kind === 'half_open' ? b.probeAtMs + cfg.probeTimeoutMs : now);
-
-  const evaluate = (scope: ScopeId, limits: WindowValues, costs: number[], now: number): [number, number] => {
-    const s = stateOf(scope);
-    let free = later(later(ends(globalBlock, now), ends(modelBlocks.get(parseScope(scope).model), now)), later(ends(s.blocks.cool, now), ends(s.blocks.day, now)));
-    if (free !== NEVER) free = later(free, breakerFree(s.breaker, now));
-    let util = 0;
-    if (free === NEVER || free > now) return [free, util];
-    trim(s, now);
-    const ordered = [...s.window.values()].sort((a, b) => a.at - b.at);
-    const lim = windowVector(limits);
-    for (let d = 0; d < lim.length; d++) {
-      const limit = lim[d] ?? 0;
-      const cost = costs[d] ?? 0;
-      const sum = ordered.reduce((n, r) => n + (r.costs[d] ?? 0), 0);
-      if (cost > limit || limit < 1) return [NEVER, util];
-      if (sum + cost > limit) {
-        let acc = 0;
-        const need = sum + cost - limit;
-        const freeing = ordered.find((r) => (acc += r.costs[d] ?? 0) >= need);
-        if (!freeing) return [NEVER, util];
-        free = Math.max(free, freeing.at + windowMs);
-      }
-      util = Math.max(util, sum / limit);
+  const tenantOf = (id: string): TenantState => {
+    let t = tenants.get(id);
+    if (!t) {
+      t = { window: new Map(), days: new Map(), months: new Map() };
+      tenants.set(id, t);
     }
-    return [free, util];
+    return t;
+  };
+  const dayOf = (t: TenantState, dayId: string) => {
+    let d = t.days.get(dayId);
+    if (!d) {
+      d = { req: 0, tok: 0, creq: 0, ctok: 0 };
+      t.days.set(dayId, d);
+    }
+    return d;
+  };
+  const ends = (until: number | undefined, now: number): number => (until === undefined ? now : until === -1 ? NEVER : Math.max(until, now));
+  const breakerFree = (b: BreakerState, now: number): number => (canPass(b, now, cfg) ? now : b.kind === 'open' ? b.untilMs : b.kind === 'half_open' ? b.probeAtMs + cfg.probeTimeoutMs : now);
+  const trim = (w: Map<string, Reservation>, now: number): void => {
+    for (const [id, r] of w) if (r.at <= now - windowMs) w.delete(id);
+  };
+
+  const evaluate = (scope: ScopeId, limits: readonly number[], costs: number[], now: number, lane: string): { free: number; util: number; why: WaitReason } => {
+    const s = stateOf(scope);
+    let free = now;
+    let why: WaitReason = 'window';
+    const block = (at: number, reason: WaitReason): void => {
+      if (free === NEVER) return;
+      if (at === NEVER || at > free) [free, why] = [at, reason];
+    };
+    block(ends(globalBlock, now), 'global');
+    block(ends(modelBlocks.get(parseScope(scope).model), now), 'model');
+    block(ends(s.blocks.cool, now), 'cool');
+    block(ends(s.blocks.day, now), 'day');
+    if (free !== NEVER) block(breakerFree(s.breaker, now), 'breaker');
+    if (free !== NEVER && lane === 'batch') block(ends(s.blocks.iw, now), 'interactive');
+    if (free === NEVER || free > now) return { free, util: 0, why };
+    trim(s.window, now);
+    const r = freeAfter(s.window, limits, costs, now, windowMs);
+    return { free: r.free === null ? NEVER : r.free, util: r.util, why: 'window' };
   };
 
   const turn = (key: string): number => {
@@ -80,12 +93,42 @@ export function createMemoryLimiter(opts: { clock: () => number; windowMs?: numb
     return n;
   };
 
+  /** The tenant's own limits before any candidate: refused, waiting, or fine (and whether central keys are out). */
+  const gate = (t: TenantGate, costs: number[], now: number): Admission | { centralBlocked: boolean } => {
+    const ts = tenantOf(t.tenantId);
+    const day = dayOf(ts, t.dayId);
+    if (t.rpd > 0 && day.req + 1 > t.rpd) return { admitted: false, refused: { limit: 'rpd', value: t.rpd }, earliestFreeMs: null, nowMs: now };
+    if (t.tokensPerDay > 0 && day.tok + t.estTokens > t.tokensPerDay) return { admitted: false, refused: { limit: 'tokensPerDay', value: t.tokensPerDay }, earliestFreeMs: null, nowMs: now };
+    if (t.budgetMicros !== null && (ts.months.get(t.monthId) ?? 0) >= t.budgetMicros) return { admitted: false, refused: { limit: 'budget', value: t.budgetMicros }, earliestFreeMs: null, nowMs: now };
+    trim(ts.window, now);
+    const limits = windowVector(t.window).map((l) => (l > 0 ? l : Number.MAX_SAFE_INTEGER));
+    const r = freeAfter(ts.window, limits, costs, now, windowMs);
+    if (r.free === null || r.free > now) return { admitted: false, earliestFreeMs: r.free, nowMs: now, why: 'tenant', centralSkipped: false };
+    const centralBlocked = (t.centralRpd > 0 && day.creq + 1 > t.centralRpd) || (t.centralTokensPerDay > 0 && day.ctok + t.estTokens > t.centralTokensPerDay);
+    return { centralBlocked };
+  };
+
   return {
-    async admit(reservationId, costValues, groups: readonly CandidateGroupRef[]): Promise<Admission> {
+    async admit(reservationId, costValues, groups, admitOpts = {}): Promise<Admission> {
       const now = clock();
       const costs = windowVector(costValues);
+      const lane = admitOpts.lane ?? 'interactive';
+      const t = admitOpts.tenant;
+      let centralBlocked = false;
+      if (t) {
+        const g = gate(t, costs, now);
+        if ('admitted' in g) return g;
+        centralBlocked = g.centralBlocked;
+      }
       let earliest = NEVER;
+      let earliestWhy: WaitReason = 'window';
+      let centralSkipped = false;
+      const seen = new Map<ScopeId, number>();
       for (const [gi, g] of groups.entries()) {
+        if (g.central && centralBlocked) {
+          centralSkipped = true;
+          continue;
+        }
         const n = g.candidates.length;
         const start = n > 1 ? turn(`${g.id}\u0000_`) % n : 0;
         let best: { util: number; c: number } | null = null;
@@ -94,12 +137,13 @@ export function createMemoryLimiter(opts: { clock: () => number; windowMs?: numb
           const c = (start + j) % n;
           const cand = g.candidates[c];
           if (!cand) continue;
-          const [free, util] = evaluate(cand.scope, cand.limits, costs, now);
-          if (free !== NEVER && free <= now) {
+          const e = evaluate(cand.scope, windowVector(cand.limits), costs, now, lane);
+          seen.set(cand.scope, e.free);
+          if (e.free !== NEVER && e.free <= now) {
             found++;
-            if (!best || util < best.util - 1e-9) best = { util, c };
+            if (!best || e.util < best.util - 1e-9) best = { util: e.util, c };
             if (found >= SAMPLE || best.util <= 0) break;
-          } else if (free !== NEVER && (earliest === NEVER || free < earliest)) earliest = free;
+          } else if (e.free !== NEVER && (earliest === NEVER || e.free < earliest)) [earliest, earliestWhy] = [e.free, e.why];
         }
         if (!best) continue;
         const scope = g.candidates[best.c]?.scope ?? '';
@@ -109,11 +153,28 @@ export function createMemoryLimiter(opts: { clock: () => number; windowMs?: numb
         const probe = s.breaker.kind !== 'closed' && canPass(s.breaker, now, cfg);
         s.breaker = breakerStep(s.breaker, 'pass', now, cfg);
         s.window.set(reservationId, { at: now, costs });
+        if (t) {
+          const ts = tenantOf(t.tenantId);
+          ts.window.set(reservationId, { at: now, costs });
+          const day = dayOf(ts, t.dayId);
+          day.req++;
+          day.tok += t.estTokens;
+          if (g.central) {
+            day.creq++;
+            day.ctok += t.estTokens;
+          }
+        }
         return { admitted: true, group: gi, candidate: pick, nowMs: now, probe };
       }
-      return { admitted: false, earliestFreeMs: earliest === NEVER ? null : earliest, nowMs: now };
+      if (lane === 'interactive' && earliest !== NEVER) {
+        for (const [scope, free] of seen) {
+          const s = stateOf(scope);
+          if (free !== NEVER && earliest + holdMs > (s.blocks.iw ?? 0)) s.blocks.iw = earliest + holdMs;
+        }
+      }
+      return { admitted: false, earliestFreeMs: earliest === NEVER ? null : earliest, nowMs: now, why: earliestWhy, centralSkipped };
     },
-    async settle(scope, reservationId, costValues, report: BreakerReport) {
+    async settle(scope, reservationId, costValues, report: BreakerReport, tenant) {
       const now = clock();
       const s = stateOf(scope);
       let breakerOpened = false;
@@ -122,15 +183,36 @@ export function createMemoryLimiter(opts: { clock: () => number; windowMs?: numb
         s.breaker = breakerStep(before, report, now, cfg);
         breakerOpened = s.breaker.kind === 'open' && (before.kind !== 'open' || before.untilMs !== s.breaker.untilMs);
       }
-      const r = s.window.get(reservationId);
-      if (r) {
-        s.window.delete(reservationId);
-        s.window.set(reservationId, { at: now, costs: windowVector(costValues) });
+      const restamp = (w: Map<string, Reservation>): void => {
+        if (!w.has(reservationId)) return;
+        w.delete(reservationId);
+        w.set(reservationId, { at: now, costs: windowVector(costValues) });
+      };
+      restamp(s.window);
+      let monthCostMicros = 0;
+      if (tenant) {
+        const ts = tenantOf(tenant.tenantId);
+        restamp(ts.window);
+        const day = dayOf(ts, tenant.dayId);
+        day.tok += tenant.tokenDelta;
+        if (tenant.central) day.ctok += tenant.tokenDelta;
+        monthCostMicros = (ts.months.get(tenant.monthId) ?? 0) + tenant.costMicros;
+        ts.months.set(tenant.monthId, monthCostMicros);
       }
-      return { breakerOpened };
+      return { breakerOpened, monthCostMicros };
     },
-    async release(scope, reservationId) {
+    async release(scope, reservationId, tenant) {
       stateOf(scope).window.delete(reservationId);
+      if (!tenant) return;
+      const ts = tenantOf(tenant.tenantId);
+      if (!ts.window.delete(reservationId)) return;
+      const day = dayOf(ts, tenant.dayId);
+      day.req--;
+      day.tok -= tenant.estTokens;
+      if (tenant.central) {
+        day.creq--;
+        day.ctok -= tenant.estTokens;
+      }
     },
     async breaker(scope): Promise<BreakerView> {
       const now = clock();
@@ -147,7 +229,7 @@ export function createMemoryLimiter(opts: { clock: () => number; windowMs?: numb
       notes.set(topic, seen);
       return seen.size;
     },
-    async block(scope, kind, ttlMs, _reason) {
+    async block(scope, kind, ttlMs) {
       const s = stateOf(scope);
       const until = ttlMs <= 0 ? -1 : clock() + Math.ceil(ttlMs);
       const cur = s.blocks[kind];

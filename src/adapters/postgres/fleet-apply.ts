@@ -8,7 +8,7 @@ import { diffModels, hasChanges, modelChanges, type FleetChange, type KindCounts
 import { planKeys } from './fleet-keys.js';
 import { planLimits, planProjects, planTenants, type Step } from './fleet-sync.js';
 import { settings } from './schema.js';
-import { bumpFleetVersion, MODELS_KEY, readFleetVersion } from './version.js';
+import { bumpFleetVersion, CATALOG_KEY, MODELS_KEY, readFleetVersion } from './version.js';
 
 /** What `applyFleet` did, per kind, and the fleet version afterwards. */
 export interface ApplySummary {
@@ -79,7 +79,7 @@ export async function planFleet(db: Database, spec: FleetSpec, opts: ApplyOption
 
 async function planSteps(tx: Database, spec: FleetSpec, resolved: Resolved, opts: ApplyOptions): Promise<Steps> {
   return {
-    models: await planModels(tx, spec.models),
+    models: await planModels(tx, spec.models, spec.catalog),
     projects: await planProjects(tx, spec, opts.prune),
     tenants: await planTenants(tx, spec, resolved.tokens, opts.prune),
     limits: await planLimits(tx, spec, opts.prune),
@@ -143,14 +143,22 @@ function resolveSecrets(spec: FleetSpec, resolveEnv: (name: string) => string | 
   return { secrets, tokens };
 }
 
-async function planModels(db: Database, models: string[]): Promise<Step> {
+/** The default chain, and the fleet's catalog layer beside it (a catalog change counts as one updated model entry). */
+async function planModels(db: Database, models: string[], catalog: FleetSpec['catalog']): Promise<Step> {
   const rows = await db.select({ value: settings.value }).from(settings).where(eq(settings.key, MODELS_KEY));
   const before = rows[0]?.value;
   const old = Array.isArray(before) ? before.filter((m): m is string => typeof m === 'string') : [];
+  const storedCatalog = (await db.select({ value: settings.value }).from(settings).where(eq(settings.key, CATALOG_KEY)))[0]?.value ?? null;
+  const catalogChanged = JSON.stringify(storedCatalog) !== JSON.stringify(catalog);
+  const counts = diffModels(old, models);
   return {
-    counts: diffModels(old, models),
-    changes: modelChanges(old, models),
+    counts: catalogChanged ? { ...counts, updated: counts.updated + 1 } : counts,
+    changes: [...modelChanges(old, models), ...(catalogChanged ? [{ kind: 'models' as const, id: 'catalog', action: 'update' as const, details: ['the fleet catalog section changed'] }] : [])],
     async write() {
+      if (catalogChanged) {
+        if (catalog === null) await db.delete(settings).where(eq(settings.key, CATALOG_KEY));
+        else await db.insert(settings).values({ key: CATALOG_KEY, value: catalog }).onConflictDoUpdate({ target: settings.key, set: { value: catalog } });
+      }
       if (JSON.stringify(old) === JSON.stringify(models)) return;
       await db.insert(settings).values({ key: MODELS_KEY, value: models }).onConflictDoUpdate({ target: settings.key, set: { value: models } });
     },

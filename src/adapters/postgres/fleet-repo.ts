@@ -1,12 +1,14 @@
 import { and, eq, isNull, or, gt, sql } from 'drizzle-orm';
 import type { ApiKey, Dimension, Fleet, KeyMode, Limits, Project, Tenant, Tier } from '../../core/types.js';
+import { parseCatalogDoc, type CatalogDoc } from '../../core/catalog.js';
+import { tenantSettings } from '../../core/tenant-settings.js';
 import { NotFoundError, SecretError } from '../../errors.js';
 import { decryptSecret } from '../crypto/secret-box.js';
 import { loadDemotions } from './key-health-repo.js';
 import type { Database } from './db.js';
 import { MODEL_NOT_FOUND } from './exclusions-repo.js';
 import { apiKeys, modelLimits, projects, scopeExclusions, settings, tenants } from './schema.js';
-import { bumpFleetVersion, MODELS_KEY, readFleetVersion } from './version.js';
+import { CATALOG_KEY, bumpFleetVersion, MODELS_KEY, readFleetVersion } from './version.js';
 
 /**
  * Reading the fleet as the engine sees it (never secrets), and the few
@@ -14,6 +16,16 @@ import { bumpFleetVersion, MODELS_KEY, readFleetVersion } from './version.js';
  */
 export { applyFleet, planFleet, type ApplyOptions, type ApplySummary, type FleetPlan } from './fleet-apply.js';
 export type { FleetChange, KindCounts } from './fleet-diff.js';
+
+/** The fleet's stored catalog layer, or null (absent, or no longer valid after an upgrade: then the package catalog applies). */
+function storedCatalog(value: unknown): CatalogDoc | null {
+  if (value === undefined || value === null) return null;
+  try {
+    return parseCatalogDoc(value, 'the stored fleet catalog');
+  } catch {
+    return null;
+  }
+}
 
 /** The whole fleet from one consistent snapshot: keys without secrets, learned limits, unsupported (project, model) pairs, version. */
 export async function loadFleet(db: Database): Promise<Fleet> {
@@ -24,9 +36,10 @@ export async function loadFleet(db: Database): Promise<Fleet> {
       const projectRows = await tx.select({ id: projects.id, tier: projects.tier }).from(projects).orderBy(projects.id);
       const limitRows = await tx.select().from(modelLimits);
       const tenantRows = await tx
-        .select({ id: tenants.id, keyMode: tenants.keyMode, models: tenants.models })
+        .select({ id: tenants.id, keyMode: tenants.keyMode, models: tenants.models, settings: tenants.settings })
         .from(tenants)
         .orderBy(tenants.id);
+      const catalogRow = await tx.select({ value: settings.value }).from(settings).where(eq(settings.key, CATALOG_KEY));
       const keyRows = await tx
         .select({
           id: apiKeys.id,
@@ -58,13 +71,14 @@ export async function loadFleet(db: Database): Promise<Fleet> {
         version,
         models: Array.isArray(value) ? value.filter((m): m is string => typeof m === 'string') : [],
         projects: projectRows.map((p): Project => ({ id: p.id, tier: p.tier as Tier, limits: configured.get(p.id) ?? {} })),
-        tenants: tenantRows.map((t): Tenant => ({ id: t.id, keyMode: t.keyMode as KeyMode, models: t.models ?? null })),
+        tenants: tenantRows.map((t): Tenant => ({ id: t.id, keyMode: t.keyMode as KeyMode, models: t.models ?? null, settings: tenantSettings(t.settings) })),
         keys: keyRows.map((k): ApiKey => ({ ...k })),
         learned: limitRows
           .filter((r) => r.source === 'learned')
           .map((r) => ({ projectId: r.projectId, model: r.model, dimension: r.dimension as Dimension, value: r.value })),
         unsupported,
         demoted: await loadDemotions(tx),
+        catalog: storedCatalog(catalogRow[0]?.value),
       };
     },
     { isolationLevel: 'repeatable read', accessMode: 'read only' },
@@ -129,9 +143,9 @@ export async function enableKey(db: Database, keyId: string): Promise<boolean> {
 /** The tenant whose token hashes to `hash` (see hashToken), or null. */
 export async function tenantByTokenHash(db: Database, hash: string): Promise<Tenant | null> {
   const rows = await db
-    .select({ id: tenants.id, keyMode: tenants.keyMode, models: tenants.models })
+    .select({ id: tenants.id, keyMode: tenants.keyMode, models: tenants.models, settings: tenants.settings })
     .from(tenants)
     .where(eq(tenants.tokenHash, hash));
   const t = rows[0];
-  return t ? { id: t.id, keyMode: t.keyMode as KeyMode, models: t.models ?? null } : null;
+  return t ? { id: t.id, keyMode: t.keyMode as KeyMode, models: t.models ?? null, settings: tenantSettings(t.settings) } : null;
 }

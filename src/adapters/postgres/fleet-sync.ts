@@ -5,6 +5,8 @@ import type { Database } from './db.js';
 import { deleteByIds, inBatches } from './fleet-batch.js';
 import { changesOf, countsOf, diffById, fieldChange, type FleetChange, type KindCounts } from './fleet-diff.js';
 import { modelLimits, projects, tenants } from './schema.js';
+import { sameSettings, tenantSettings } from '../../core/tenant-settings.js';
+import { DIMENSIONS, type Dimension, type TenantSettings } from '../../core/types.js';
 
 /**
  * One step of `applyFleet` per table: read what is stored and diff it with
@@ -21,8 +23,8 @@ export interface Step {
 }
 
 type ProjectRow = { id: string; tier: string };
-type TenantRow = { id: string; keyMode: string; models: string[] | null; tokenHash: string | null };
-type LimitRow = { id: string; projectId: string; model: string; dimension: 'rpm' | 'tpm' | 'rpd'; value: number };
+type TenantRow = { id: string; keyMode: string; models: string[] | null; tokenHash: string | null; settings: TenantSettings };
+type LimitRow = { id: string; projectId: string; model: string; dimension: Dimension; value: number };
 
 /** The file's projects plus the implicit `key:<id>` projects (tier free) of keys that name none. */
 export async function planProjects(db: Database, spec: FleetSpec, prune: boolean): Promise<Step> {
@@ -45,16 +47,17 @@ export async function planProjects(db: Database, spec: FleetSpec, prune: boolean
 export async function planTenants(db: Database, spec: FleetSpec, tokens: ReadonlyMap<string, string>, prune: boolean): Promise<Step> {
   const desired: TenantRow[] = spec.tenants.map((t) => {
     const token = tokens.get(t.id);
-    return { id: t.id, keyMode: t.keyMode, models: t.models, tokenHash: token === undefined ? null : hashToken(token) };
+    return { id: t.id, keyMode: t.keyMode, models: t.models, tokenHash: token === undefined ? null : hashToken(token), settings: t.settings };
   });
-  const rows = await db.select({ id: tenants.id, keyMode: tenants.keyMode, models: tenants.models, tokenHash: tenants.tokenHash }).from(tenants);
-  const existing = new Map(rows.map((r) => [r.id, r]));
+  const rows = await db.select({ id: tenants.id, keyMode: tenants.keyMode, models: tenants.models, tokenHash: tenants.tokenHash, settings: tenants.settings }).from(tenants);
+  const existing = new Map(rows.map((r) => [r.id, { ...r, settings: tenantSettings(r.settings) }]));
   const same = (a: TenantRow, b: TenantRow): boolean =>
-    a.keyMode === b.keyMode && a.tokenHash === b.tokenHash && JSON.stringify(a.models) === JSON.stringify(b.models);
+    a.keyMode === b.keyMode && a.tokenHash === b.tokenHash && JSON.stringify(a.models) === JSON.stringify(b.models) && sameSettings(a.settings, b.settings);
   const diff = diffById(desired, existing, same, prune);
   const describe = (a: TenantRow, b: TenantRow): string[] => [
     ...fieldChange('keyMode', a.keyMode, b.keyMode),
     ...fieldChange('models', a.models, b.models),
+    ...(sameSettings(a.settings, b.settings) ? [] : ['settings changed (weight, limits, budget or pinModel)']),
     ...(a.tokenHash === b.tokenHash ? [] : [a.tokenHash === null ? 'token set' : b.tokenHash === null ? 'token removed' : 'token changed']),
   ];
   return {
@@ -69,7 +72,7 @@ export async function planTenants(db: Database, spec: FleetSpec, tokens: Readonl
           .values(batch)
           .onConflictDoUpdate({
             target: tenants.id,
-            set: { keyMode: sql`excluded.key_mode`, models: sql`excluded.models`, tokenHash: sql`excluded.token_hash`, updatedAt: sql`now()` },
+            set: { keyMode: sql`excluded.key_mode`, models: sql`excluded.models`, tokenHash: sql`excluded.token_hash`, settings: sql`excluded.settings`, updatedAt: sql`now()` },
           }),
       );
     },
@@ -82,7 +85,7 @@ export async function planLimits(db: Database, spec: FleetSpec, prune: boolean):
   const desired: LimitRow[] = [];
   for (const p of spec.projects) {
     for (const [model, limits] of Object.entries(p.limits)) {
-      for (const dimension of ['rpm', 'tpm', 'rpd'] as const) {
+      for (const dimension of DIMENSIONS) {
         const value = limits[dimension];
         if (value !== undefined) desired.push({ id: `${p.id} ${model} ${dimension}`, projectId: p.id, model, dimension, value });
       }

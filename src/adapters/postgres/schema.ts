@@ -1,5 +1,7 @@
 import { sql } from 'drizzle-orm';
+import type { TenantSettings } from '../../core/types.js';
 import {
+  bigint,
   bigserial,
   boolean,
   index,
@@ -20,7 +22,7 @@ import {
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
 
-/** Singleton values: the default model chain ('models') and the fleet version ('fleet_version'). */
+/** Singleton values: the default model chain ('models'), the fleet's catalog layer ('catalog') and the fleet version ('fleet_version'). */
 export const settings = pgTable('settings', {
   key: text('key').primaryKey(),
   value: jsonb('value').notNull(),
@@ -33,6 +35,8 @@ export const tenants = pgTable(
     keyMode: text('key_mode').notNull(),
     models: jsonb('models').$type<string[]>(),
     tokenHash: text('token_hash'),
+    /** weight, limits, budget, pinModel (TenantSettings); {} = the defaults */
+    settings: jsonb('settings').$type<Partial<TenantSettings>>().notNull().default({}),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -124,6 +128,37 @@ export const usageEvents = pgTable(
     totalTokens: integer('total_tokens').notNull().default(0),
     latencyMs: integer('latency_ms').notNull().default(0),
     central: boolean('central').notNull().default(false),
+    thoughtsTokens: integer('thoughts_tokens').notNull().default(0),
+    cachedTokens: integer('cached_tokens').notNull().default(0),
+    /** the quota day of the call (Pacific date, or a simulated day id) */
+    day: text('day').notNull().default(''),
+    /** what the call cost, in picodollars (1e-12 USD): exact, summed without rounding */
+    costPico: bigint('cost_pico', { mode: 'bigint' }).notNull().default(sql`0`),
   },
   (t) => [index('usage_events_at_idx').on(t.at), index('usage_events_scope_at_idx').on(t.projectId, t.model, t.at)],
+);
+
+/**
+ * Per tenant, quota day, model and key kind (own or central): what was
+ * called, spent and cost. Kept as aggregated rows, written with each batch of
+ * usage events, so usage and billing queries never scan the events.
+ */
+export const tenantUsageDaily = pgTable(
+  'tenant_usage_daily',
+  {
+    tenantId: text('tenant_id').notNull(),
+    day: text('day').notNull(),
+    model: text('model').notNull(),
+    central: boolean('central').notNull(),
+    requests: bigint('requests', { mode: 'number' }).notNull().default(0),
+    successes: bigint('successes', { mode: 'number' }).notNull().default(0),
+    promptTokens: bigint('prompt_tokens', { mode: 'number' }).notNull().default(0),
+    candidatesTokens: bigint('candidates_tokens', { mode: 'number' }).notNull().default(0),
+    thoughtsTokens: bigint('thoughts_tokens', { mode: 'number' }).notNull().default(0),
+    cachedTokens: bigint('cached_tokens', { mode: 'number' }).notNull().default(0),
+    totalTokens: bigint('total_tokens', { mode: 'number' }).notNull().default(0),
+    costPico: bigint('cost_pico', { mode: 'bigint' }).notNull().default(sql`0`),
+    updatedAt: updatedAt(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.day, t.model, t.central] }), index('tenant_usage_daily_day_idx').on(t.day)],
 );

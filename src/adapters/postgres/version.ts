@@ -8,6 +8,8 @@ import { settings } from './schema.js';
  */
 export const FLEET_VERSION_KEY = 'fleet_version';
 export const MODELS_KEY = 'models';
+/** the fleet file's catalog section (a catalog layer), absent when the file has none */
+export const CATALOG_KEY = 'catalog';
 
 /** Increments the fleet version in one statement (no read-modify-write) and returns the new value. */
 export async function bumpFleetVersion(db: Database): Promise<string> {

@@ -1,12 +1,13 @@
-import { createHash } from 'node:crypto';
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { parseGenerationRequest, type GenerationRequestInput } from '../../core/request.js';
+import type { GenerationRequestInput, RequestCaps } from '../../core/request.js';
 import type { FailureReason } from '../../core/types.js';
-import { QuotaflowError } from '../../errors.js';
+import { NotFoundError, QuotaflowError } from '../../errors.js';
 import { connectRedis } from '../redis/connection.js';
+import { viaRedis } from '../redis/errors.js';
+import { redisKeys } from '../redis/keys.js';
+import { createProducer, type ProducerCaps } from './producer.js';
 import {
-  GENERATION_JOB,
   GENERATION_QUEUE,
   decodeFailure,
   type AttemptRecord,
@@ -20,6 +21,10 @@ export interface ClientOptions {
   prefix?: string;
   /** an ioredis connection to use instead of redisUrl (not closed by close()) */
   connection?: Redis;
+  /** caps on a tenant's queued jobs and bytes, used when the fleet did not publish its own */
+  caps?: Partial<ProducerCaps>;
+  /** size caps of one request (bytes, inline data, parts, contents) */
+  requestCaps?: Partial<RequestCaps>;
 }
 
 /** Thrown by generate() when the job ended failed; `reason` is machine-readable. */
@@ -56,17 +61,17 @@ export interface QuotaflowClient {
   close(): Promise<void>;
 }
 
-/** Job id for a (tenant, message): stable, so re-sends are deduplicated. */
-export function messageJobId(tenantId: string, messageId: string): string {
-  return `m-${createHash('sha256').update(`${tenantId}\u0000${messageId}`).digest('hex').slice(0, 40)}`;
-}
+export { messageJobId } from './job-ids.js';
 
 export function createClient(options: ClientOptions = {}): QuotaflowClient {
   const prefix = options.prefix ?? 'quotaflow';
   const url = options.redisUrl ?? 'redis://127.0.0.1:6379';
   const connection = options.connection ?? connectRedis(url);
+  if (!options.connection) connection.on('error', () => undefined);
   const queue = new Queue<GenerationJobData, GenerationResult>(GENERATION_QUEUE, { connection, prefix });
   queue.setMaxListeners(0);
+  queue.on('error', () => undefined);
+  const producer = createProducer({ redis: connection, keys: redisKeys(prefix), queue, ...(options.caps ? { caps: options.caps } : {}), ...(options.requestCaps ? { requestCaps: options.requestCaps } : {}) });
   let events: Promise<QueueEvents> | undefined;
   // the reader's own connection: BullMQ never closes a connection it was handed, so close() must
   let eventsConnection: Redis | undefined;
@@ -76,6 +81,7 @@ export function createClient(options: ClientOptions = {}): QuotaflowClient {
     // is still seen (starting at '$' would miss it)
     events ??= (async () => {
       eventsConnection = connectRedis(url);
+      eventsConnection.on('error', () => undefined);
       const qe = new QueueEvents(GENERATION_QUEUE, { connection: eventsConnection, prefix, lastEventId: `${Date.now() - 10_000}-0` });
       qe.setMaxListeners(0);
       await qe.waitUntilReady();
@@ -92,12 +98,12 @@ export function createClient(options: ClientOptions = {}): QuotaflowClient {
   const wait = async (jobId: string, opts: { timeoutMs?: number } = {}): Promise<GenerationResult> => {
     const timeoutMs = opts.timeoutMs ?? 300_000;
     const qe = await queueEvents();
-    const job = await queue.getJob(jobId);
-    if (!job) throw new QuotaflowError('not_found', `no generation ${jobId}`);
+    const job = await viaRedis('job read', () => queue.getJob(jobId));
+    if (!job) throw new NotFoundError(`no generation ${jobId}`);
     try {
       return await job.waitUntilFinished(qe, timeoutMs);
     } catch (err) {
-      const fresh = await queue.getJob(jobId);
+      const fresh = await viaRedis('job read', () => queue.getJob(jobId));
       if (fresh && (await fresh.isFailed())) throw toFailure(fresh);
       if (fresh && (await fresh.isCompleted())) return fresh.returnvalue;
       if (err instanceof Error && /timed out/i.test(err.message)) throw new GenerationTimeoutError(jobId, timeoutMs);
@@ -106,19 +112,7 @@ export function createClient(options: ClientOptions = {}): QuotaflowClient {
   };
 
   return {
-    async enqueue(request) {
-      const req = parseGenerationRequest(request);
-      const data: GenerationJobData = { request: req, enqueuedAt: Date.now() };
-      const job = await queue.add(GENERATION_JOB, data, {
-        ...(req.messageId ? { jobId: messageJobId(req.tenantId, req.messageId) } : {}),
-        ...(req.priority ? { priority: req.priority } : {}),
-        attempts: 3,
-        backoff: { type: 'fixed', delay: 1_000 },
-        removeOnComplete: { age: 24 * 3600, count: 100_000 },
-        removeOnFail: { age: 7 * 24 * 3600, count: 100_000 },
-      });
-      return { jobId: job.id ?? '' };
-    },
+    enqueue: (request) => producer.enqueue(request),
     async generate(request, opts = {}) {
       const { jobId } = await this.enqueue(request);
       return wait(jobId, opts);
@@ -126,9 +120,9 @@ export function createClient(options: ClientOptions = {}): QuotaflowClient {
     wait,
     async status(jobId) {
       // state first, then the job: a job read after its state already holds what that state needs
-      const state = await queue.getJobState(jobId);
+      const state = await viaRedis('job state read', () => queue.getJobState(jobId));
       if (state === 'unknown') return null;
-      const job = await queue.getJob(jobId);
+      const job = await viaRedis('job read', () => queue.getJob(jobId));
       if (!job) return null;
       const attempts = job.data.state?.attempts ?? [];
       if (state === 'completed') return { jobId, state, result: job.returnvalue };

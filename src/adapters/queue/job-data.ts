@@ -22,6 +22,7 @@ const stateSchema = z.object({
   tried: z.array(z.object({ keyId: z.string(), model: z.string(), until: z.number() })),
   switches: z.number().int().min(0),
   waits: z.number().int().min(0),
+  waitReason: z.string().max(40).optional(),
 });
 
 export function parseJobData(data: unknown): GenerationJobData {

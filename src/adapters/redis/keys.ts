@@ -44,6 +44,8 @@ export interface RedisKeys {
   /** tenant id -> its producer-side settings, published with the fleet so producers can check them */
   readonly tenantDirectory: string;
   tenant(tenantId: string): TenantKeys;
+  /** live workers: member = worker id, score = last heartbeat (ms) */
+  readonly workers: string;
   /** BullMQ's hash of a generation job (same naming as BullMQ's own key builder) */
   job(queue: string, jobId: string): string;
 }
@@ -66,6 +68,7 @@ export function redisKeys(prefix: string): RedisKeys {
       day: (dayId: string) => k('tn', tenantId, 'd', dayId),
       month: (monthId: string) => k('tn', tenantId, 'mo', monthId),
     }),
+    workers: k('workers'),
     job: (queue: string, jobId: string) => k(queue, jobId),
   });
 }

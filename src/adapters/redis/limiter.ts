@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { Admission, BlockKind, BreakerView, CandidateGroupRef, Limiter } from '../../app/ports.js';
+import type { Admission, AdmitOptions, BlockKind, BreakerView, CandidateGroupRef, Limiter, RefusedLimit, WaitReason } from '../../app/ports.js';
 import { DEFAULT_BREAKER, type BreakerConfig } from '../../core/breaker.js';
 import { DIMENSION_SPECS, WINDOW_DIMENSIONS, windowRecord, windowVector, type WindowValues } from '../../core/dimensions.js';
 import { parseScope, type ScopeId } from '../../core/scope.js';
@@ -12,7 +12,7 @@ export const WINDOW_MS = 60_000;
 type Reply = Array<number | string>;
 type Scripted = Redis & {
   qfAdmit(numKeys: number, ...args: Array<string | number>): Promise<Reply>;
-  qfSettle(w: string, t: string, st: string, ...args: Array<string | number>): Promise<[number, number]>;
+  qfSettle(numKeys: number, ...args: Array<string | number>): Promise<[number, number, number]>;
   qfBlock(key: string, field: string, ttl: number, reason: string): Promise<number>;
   qfNote(key: string, member: string, windowMs: number): Promise<number>;
 };
@@ -20,7 +20,12 @@ type Scripted = Redis & {
 export interface RedisLimiterOptions {
   windowMs?: number;
   breaker?: BreakerConfig;
+  /** how long a waiting interactive job keeps batch work off the scopes it waits for, past its wake-up */
+  interactiveHoldMs?: number;
 }
+
+const WAIT_REASONS: readonly WaitReason[] = ['window', 'cool', 'day', 'breaker', 'model', 'global', 'interactive', 'tenant'];
+const REFUSED: readonly RefusedLimit[] = ['rpd', 'tokensPerDay', 'centralRpd', 'centralTokensPerDay', 'budget'];
 
 const UNIT_FLAGS = WINDOW_DIMENSIONS.map((d) => (DIMENSION_SPECS[d].measure === 'requests' ? '1' : '0'));
 
@@ -28,7 +33,15 @@ const UNIT_FLAGS = WINDOW_DIMENSIONS.map((d) => (DIMENSION_SPECS[d].measure === 
  * The admission call's KEYS and ARGV (see commands/admit.lua): each model and
  * scope once, whatever the number of candidates sharing it.
  */
-export function admitArguments(keys: RedisKeys, reservationId: string, costs: WindowValues, groups: readonly CandidateGroupRef[], windowMs: number, probeTimeoutMs: number): { keys: string[]; args: Array<string | number> } {
+export function admitArguments(
+  keys: RedisKeys,
+  reservationId: string,
+  costs: WindowValues,
+  groups: readonly CandidateGroupRef[],
+  windowMs: number,
+  probeTimeoutMs: number,
+  opts: AdmitOptions & { holdMs: number } = { holdMs: 2_000 },
+): { keys: string[]; args: Array<string | number> } {
   const models = new Map<string, number>();
   const scopes = new Map<ScopeId, { index: number; model: number; limits: WindowValues }>();
   for (const g of groups) {
@@ -49,9 +62,26 @@ export function admitArguments(keys: RedisKeys, reservationId: string, costs: Wi
   args.push(groups.length);
   for (const g of groups) {
     keyList.push(keys.rotation(g.id));
-    args.push(g.candidates.length, ...g.candidates.map((c) => scopes.get(c.scope)?.index ?? 0));
+    args.push(g.central ? '1' : '0', g.candidates.length, ...g.candidates.map((c) => scopes.get(c.scope)?.index ?? 0));
   }
+  args.push(opts.lane ?? 'interactive', opts.holdMs);
+  const t = opts.tenant;
+  if (!t) {
+    args.push('0');
+    return { keys: keyList, args };
+  }
+  const tk = keys.tenant(t.tenantId);
+  keyList.push(tk.window, tk.costs, tk.day(t.dayId), tk.month(t.monthId), tk.outstanding);
+  args.push('1', ...windowVector(t.window), t.rpd, t.tokensPerDay, t.centralRpd, t.centralTokensPerDay, t.budgetMicros ?? -1, t.estTokens, t.jobId ?? '');
   return { keys: keyList, args };
+}
+
+/** The settle call's KEYS: the scope's three, then the tenant's window, costs, day and month. */
+function settleArguments(keys: RedisKeys, scope: ScopeId, tenant?: { tenantId: string; dayId: string; monthId: string }): string[] {
+  const k = keys.scope(scope);
+  if (!tenant) return [k.window, k.costs, k.state];
+  const t = keys.tenant(tenant.tenantId);
+  return [k.window, k.costs, k.state, t.window, t.costs, t.day(tenant.dayId), t.month(tenant.monthId)];
 }
 
 const msLeft = (untilValue: string | null | undefined, now: number): number | null => {
@@ -67,6 +97,7 @@ export function createRedisLimiter(redis: Redis, prefixOrKeys: string | RedisKey
   const r = redis as Scripted;
   const keys = typeof prefixOrKeys === 'string' ? redisKeys(prefixOrKeys) : prefixOrKeys;
   const windowMs = opts.windowMs ?? WINDOW_MS;
+  const holdMs = opts.interactiveHoldMs ?? 2_000;
   const breaker = opts.breaker ?? DEFAULT_BREAKER;
   const redisNow = async (): Promise<number> => {
     const [s, us] = await redis.time();
@@ -76,26 +107,31 @@ export function createRedisLimiter(redis: Redis, prefixOrKeys: string | RedisKey
     viaRedis('block', async () => (await r.qfBlock(key, field, Math.ceil(ttlMs), reason)) === 1);
 
   return {
-    admit: (reservationId, costs, groups) =>
+    admit: (reservationId, costs, groups, admitOpts = {}) =>
       viaRedis('admission', async (): Promise<Admission> => {
-        const call = admitArguments(keys, reservationId, costs, groups, windowMs, breaker.probeTimeoutMs);
+        const call = admitArguments(keys, reservationId, costs, groups, windowMs, breaker.probeTimeoutMs, { ...admitOpts, holdMs });
         const res = await r.qfAdmit(call.keys.length, ...call.keys, ...call.args);
         const n = (i: number): number => Number(res[i] ?? 0);
         if (n(0) === 1) return { admitted: true, group: n(1) - 1, candidate: n(2) - 1, nowMs: n(3), probe: n(4) === 1 };
-        return { admitted: false, earliestFreeMs: n(1) < 0 ? null : n(1), nowMs: n(2) };
+        if (n(0) === 2) {
+          const limit = REFUSED.find((x) => x === res[1]) ?? 'budget';
+          return { admitted: false, refused: { limit, value: n(2) }, earliestFreeMs: null, nowMs: n(3) };
+        }
+        const why = WAIT_REASONS.find((x) => x === res[3]) ?? 'window';
+        return { admitted: false, earliestFreeMs: n(1) < 0 ? null : n(1), nowMs: n(2), why, centralSkipped: n(4) === 1 };
       }),
-    settle: (scope, reservationId, costs, report) =>
+    settle: (scope, reservationId, costs, report, tenant) =>
       viaRedis('settle', async () => {
-        const k = keys.scope(scope);
         const vec = windowVector(costs);
-        const [, opened] = await r.qfSettle(k.window, k.costs, k.state, reservationId, 'settle', windowMs, vec.length, ...vec, report, breaker.failureThreshold, breaker.openMs);
-        return { breakerOpened: opened === 1 };
+        const call = settleArguments(keys, scope, tenant ? { tenantId: tenant.tenantId, dayId: tenant.dayId, monthId: tenant.monthId } : undefined);
+        const [, opened, month] = await r.qfSettle(call.length, ...call, reservationId, 'settle', windowMs, vec.length, ...vec, report, breaker.failureThreshold, breaker.openMs, tenant ? '1' : '0', tenant?.central ? '1' : '0', tenant?.tokenDelta ?? 0, tenant?.costMicros ?? 0);
+        return { breakerOpened: opened === 1, monthCostMicros: Number(month ?? 0) };
       }),
-    release: (scope, reservationId) =>
+    release: (scope, reservationId, tenant) =>
       viaRedis('release', async () => {
-        const k = keys.scope(scope);
         const zero = WINDOW_DIMENSIONS.map(() => 0);
-        await r.qfSettle(k.window, k.costs, k.state, reservationId, 'release', windowMs, zero.length, ...zero, 'none', breaker.failureThreshold, breaker.openMs);
+        const call = settleArguments(keys, scope, tenant);
+        await r.qfSettle(call.length, ...call, reservationId, 'release', windowMs, zero.length, ...zero, 'none', breaker.failureThreshold, breaker.openMs, tenant ? '1' : '0', tenant?.central ? '1' : '0', tenant ? -tenant.estTokens : 0, 0);
       }),
     breaker: (scope) =>
       viaRedis('breaker read', async (): Promise<BreakerView> => {

@@ -1,28 +1,38 @@
 --[[
-  Admission: ONE atomic step that walks candidate groups in order and
-  reserves one request's costs in every window dimension on the least
-  utilised scope with room in the first group that has one.
+  Admission: ONE atomic step that checks the tenant's own limits, then walks
+  candidate groups in order and reserves one request's costs in every window
+  dimension on the least utilised scope with room in the first group that
+  has one — counting it against the tenant in the same step.
 
   Input:
     KEYS[1]                 global state hash (field `open`: correlated-failure backoff)
     KEYS[2 .. 1+M]          model state hashes (field `open`: model-wide block)
-    then per scope, 3 keys  window zset, costs hash, state hash (blocks, breaker)
+    then per scope, 3 keys  window zset, costs hash, state hash (blocks, breaker, `iw`)
     then per group          rotation hash (round robin among ties)
+    then, with a tenant     its window zset, costs hash, day hash, month hash, outstanding hash
 
     ARGV[1]  reservation id        ARGV[2] window ms      ARGV[3] breaker probe timeout ms
     ARGV[4]  n = window dimensions, then n costs, then n unit flags ('1': the cost is always 1)
     then     M (models), S (scopes), per scope: scope id, model index, n limits
-    then     G (groups), per group: candidate count, then each candidate's scope index
+    then     G (groups), per group: central ('1'|'0'), candidate count, each candidate's scope index
+    then     lane ('interactive' | 'batch'), hold ms (how long a waiting interactive job keeps batch off a scope)
+    then     tenant ('1' | '0'); with '1': n window limits (0 = none), rpd, tokensPerDay, centralRpd,
+             centralTokensPerDay (0 = none), budget (micro-USD, -1 = none), estimated tokens, job id
 
   Output:
-    {1, group, candidate, nowMs, probe}   admitted (1-based positions); probe = 1 when this
-                                          request is the one a half-open breaker lets through
-    {0, earliestFreeMs | -1, nowMs}       nothing has room; -1 = nothing frees by itself
+    {1, group, candidate, nowMs, probe}      admitted (1-based positions); probe = 1 when this request
+                                             is the one a half-open breaker lets through
+    {0, earliestFreeMs | -1, nowMs, why, centralSkipped}
+                                             nothing has room; -1 = nothing frees by itself; why = what
+                                             the earliest candidate waits for ('window', 'cool', 'day',
+                                             'breaker', 'model', 'global', 'interactive', 'tenant')
+    {2, limit name, limit value, nowMs}      the tenant is over a daily limit or its budget
 ]]
 --- @include "includes/now"
 --- @include "includes/blocks"
 --- @include "includes/window"
 --- @include "includes/breaker"
+--- @include "includes/outstanding"
 
 local now = redisNow()
 local resId = ARGV[1]
@@ -47,26 +57,85 @@ for s = 1, nscopes do
   scopeLimits[s] = lim
   a = a + 2 + ndims
 end
+local ngroups = tonumber(ARGV[a])
+a = a + 1
+local groupCentral, groupCand = {}, {}
+for g = 1, ngroups do
+  groupCentral[g] = ARGV[a] == '1'
+  local n = tonumber(ARGV[a + 1])
+  local cand = {}
+  for c = 1, n do cand[c] = tonumber(ARGV[a + 1 + c]) end
+  groupCand[g] = cand
+  a = a + 2 + n
+end
+local lane = ARGV[a]
+local hold = tonumber(ARGV[a + 1])
+local hasTenant = ARGV[a + 2] == '1'
+a = a + 3
+
 local scopeKey = function(s, k) return KEYS[1 + nmodels + (s - 1) * 3 + k] end
 local rotationKey = function(g) return KEYS[1 + nmodels + nscopes * 3 + g] end
+local tk = 1 + nmodels + nscopes * 3 + ngroups
+
+-- the tenant's own limits come first: over a daily limit or the budget the job ends; over a window it waits
+local centralBlocked, est, jobId = false, 0, ''
+if hasTenant then
+  local tlim = {}
+  for d = 1, ndims do tlim[d] = tonumber(ARGV[a + d - 1]) end
+  a = a + ndims
+  local rpd, tpd, crpd, ctpd = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+  local budget = tonumber(ARGV[a + 4])
+  est = tonumber(ARGV[a + 5])
+  jobId = ARGV[a + 6]
+  local day = redis.call('HMGET', KEYS[tk + 3], 'req', 'tok', 'creq', 'ctok')
+  local req, tok, creq, ctok = tonumber(day[1]) or 0, tonumber(day[2]) or 0, tonumber(day[3]) or 0, tonumber(day[4]) or 0
+  if rpd > 0 and req + 1 > rpd then return { 2, 'rpd', rpd, now } end
+  if tpd > 0 and tok + est > tpd then return { 2, 'tokensPerDay', tpd, now } end
+  if budget >= 0 and (tonumber(redis.call('HGET', KEYS[tk + 4], 'cost')) or 0) >= budget then return { 2, 'budget', budget, now } end
+  centralBlocked = (crpd > 0 and creq + 1 > crpd) or (ctpd > 0 and ctok + est > ctpd)
+  local tw, tt = KEYS[tk + 1], KEYS[tk + 2]
+  trimWindow(tw, tt, now, window, ndims)
+  local sums = windowSums(tt, ndims)
+  local tfree = now
+  for d = 1, ndims do
+    if tlim[d] > 0 and sums[d] + costs[d] > tlim[d] then
+      if costs[d] > tlim[d] then return { 0, -1, now, 'tenant', 0 } end
+      local at = freedBy(tw, tt, d, sums[d] + costs[d] - tlim[d], unit[d], window, ndims)
+      if at == nil then return { 0, -1, now, 'tenant', 0 } end
+      if at > tfree then tfree = at end
+    end
+  end
+  if tfree > now then return { 0, tfree, now, 'tenant', 0 } end
+end
 
 -- model-wide and global blocks are read once per call, not once per candidate
 local globalFree = blockEnds(redis.call('HGET', KEYS[1], 'open'), now)
 local modelFree = {}
 for m = 1, nmodels do modelFree[m] = blockEnds(redis.call('HGET', KEYS[1 + m], 'open'), now) end
 
--- the earliest instant scope s can take this request (<= now: now), and its utilisation
+-- when scope s can take this request (<= now: now), why it cannot before, and its utilisation
 local cache = {}
 local function evaluate(s)
   local hit = cache[s]
-  if hit then return hit[1], hit[2] end
+  if hit then return hit[1], hit[2], hit[3] end
   local st = scopeKey(s, 3)
-  local blocks = redis.call('HMGET', st, 'cool', 'day')
-  local freeAt = later(later(globalFree, modelFree[scopeModel[s]]), later(blockEnds(blocks[1], now), blockEnds(blocks[2], now)))
-  if freeAt ~= NEVER then freeAt = later(freeAt, breakerFreeAt(st, now, probeTimeout)) end
+  local f = redis.call('HMGET', st, 'cool', 'day', 'iw')
+  local freeAt, why = now, 'window'
+  local function block(at, reason)
+    if freeAt == NEVER then return end
+    if at == NEVER or at > freeAt then freeAt, why = at, reason end
+  end
+  block(globalFree, 'global')
+  block(modelFree[scopeModel[s]], 'model')
+  block(blockEnds(f[1], now), 'cool')
+  block(blockEnds(f[2], now), 'day')
+  if freeAt ~= NEVER then block(breakerFreeAt(st, now, probeTimeout), 'breaker') end
+  -- batch work never takes a scope interactive jobs are waiting for
+  if freeAt ~= NEVER and lane == 'batch' then block(blockEnds(f[3], now), 'interactive') end
   local util = 0
   -- a blocked scope answers with its block's end (a job waking then simply checks again)
   if freeAt ~= NEVER and freeAt <= now then
+    why = 'window'
     local w, t = scopeKey(s, 1), scopeKey(s, 2)
     trimWindow(w, t, now, window, ndims)
     local sums = windowSums(t, ndims)
@@ -85,60 +154,89 @@ local function evaluate(s)
       if u > util then util = u end
     end
   end
-  cache[s] = { freeAt, util }
-  return freeAt, util
+  cache[s] = { freeAt, util, why }
+  return freeAt, util, why
 end
 
 local SAMPLE = 32
-local earliest = NEVER
-local ngroups = tonumber(ARGV[a])
-a = a + 1
+local earliest, earliestWhy, centralSkipped = NEVER, 'window', 0
 for g = 1, ngroups do
-  local n = tonumber(ARGV[a])
-  local cand = {}
-  for c = 1, n do cand[c] = tonumber(ARGV[a + c]) end
-  a = a + 1 + n
-  local rk = rotationKey(g)
-  -- scan from a rotating offset: ties go round robin, and a huge tier costs
-  -- at most SAMPLE evaluations while capacity is plentiful; a scope without
-  -- room is never chosen, however far the scan has to go to find one
-  local start = 0
-  if n > 1 then
-    start = redis.call('HINCRBY', rk, '_', 1) % n
-    redis.call('PEXPIRE', rk, 86400000)
-  end
-  local best, bestC, found = nil, nil, 0
-  for j = 0, n - 1 do
-    local c = ((start + j) % n) + 1
-    local freeAt, util = evaluate(cand[c])
-    if freeAt ~= NEVER and freeAt <= now then
-      found = found + 1
-      if best == nil or util < best - 1e-9 then best, bestC = util, c end
-      if found >= SAMPLE or best <= 0 then break end
-    elseif freeAt ~= NEVER and (earliest == NEVER or freeAt < earliest) then
-      earliest = freeAt
-    end
-  end
-  if best ~= nil then
-    local s = cand[bestC]
-    -- keys sharing the chosen scope take turns, so none is drained while another idles
-    local same = {}
-    for c = 1, n do
-      if cand[c] == s then same[#same + 1] = c end
-    end
-    local pick = bestC
-    if #same > 1 then
-      pick = same[(redis.call('HINCRBY', rk, scopeId[s], 1) % #same) + 1]
+  local cand = groupCand[g]
+  local n = #cand
+  if groupCentral[g] and centralBlocked then
+    centralSkipped = 1
+  else
+    local rk = rotationKey(g)
+    -- scan from a rotating offset: ties go round robin, and a huge tier costs
+    -- at most SAMPLE evaluations while capacity is plentiful; a scope without
+    -- room is never chosen, however far the scan has to go to find one
+    local start = 0
+    if n > 1 then
+      start = redis.call('HINCRBY', rk, '_', 1) % n
       redis.call('PEXPIRE', rk, 86400000)
     end
-    local probe = breakerPass(scopeKey(s, 3), now, probeTimeout)
-    local w, t = scopeKey(s, 1), scopeKey(s, 2)
-    redis.call('ZADD', w, now, resId)
-    redis.call('HSET', t, resId, table.concat(costs, ','))
-    addSums(t, costs, 1, ndims)
-    redis.call('PEXPIRE', w, window + 60000)
-    redis.call('PEXPIRE', t, window + 60000)
-    return { 1, g, pick, now, probe }
+    local best, bestC, found = nil, nil, 0
+    for j = 0, n - 1 do
+      local c = ((start + j) % n) + 1
+      local freeAt, util, why = evaluate(cand[c])
+      if freeAt ~= NEVER and freeAt <= now then
+        found = found + 1
+        if best == nil or util < best - 1e-9 then best, bestC = util, c end
+        if found >= SAMPLE or best <= 0 then break end
+      elseif freeAt ~= NEVER and (earliest == NEVER or freeAt < earliest) then
+        earliest, earliestWhy = freeAt, why
+      end
+    end
+    if best ~= nil then
+      local s = cand[bestC]
+      -- keys sharing the chosen scope take turns, so none is drained while another idles
+      local same = {}
+      for c = 1, n do
+        if cand[c] == s then same[#same + 1] = c end
+      end
+      local pick = bestC
+      if #same > 1 then
+        pick = same[(redis.call('HINCRBY', rk, scopeId[s], 1) % #same) + 1]
+        redis.call('PEXPIRE', rk, 86400000)
+      end
+      local probe = breakerPass(scopeKey(s, 3), now, probeTimeout)
+      local w, t = scopeKey(s, 1), scopeKey(s, 2)
+      local entry = table.concat(costs, ',')
+      redis.call('ZADD', w, now, resId)
+      redis.call('HSET', t, resId, entry)
+      addSums(t, costs, 1, ndims)
+      redis.call('PEXPIRE', w, window + 60000)
+      redis.call('PEXPIRE', t, window + 60000)
+      if hasTenant then
+        local tw, tt, tday = KEYS[tk + 1], KEYS[tk + 2], KEYS[tk + 3]
+        redis.call('ZADD', tw, now, resId)
+        redis.call('HSET', tt, resId, entry)
+        addSums(tt, costs, 1, ndims)
+        redis.call('PEXPIRE', tw, window + 60000)
+        redis.call('PEXPIRE', tt, window + 60000)
+        redis.call('HINCRBY', tday, 'req', 1)
+        redis.call('HINCRBY', tday, 'tok', est)
+        if groupCentral[g] then
+          redis.call('HINCRBY', tday, 'creq', 1)
+          redis.call('HINCRBY', tday, 'ctok', est)
+        end
+        redis.call('PEXPIRE', tday, 3 * 86400000)
+        if jobId ~= '' then markStarted(KEYS[tk + 5], jobId) end
+      end
+      return { 1, g, pick, now, probe }
+    end
   end
 end
-return { 0, earliest, now }
+
+-- an interactive job about to wait keeps batch work off the scopes it waits for, until a little after it wakes
+if lane == 'interactive' and earliest ~= NEVER then
+  local untilAt = earliest + hold
+  for s, v in pairs(cache) do
+    if v[1] ~= NEVER then
+      local st = scopeKey(s, 3)
+      local cur = tonumber(redis.call('HGET', st, 'iw')) or 0
+      if untilAt > cur then redis.call('HSET', st, 'iw', untilAt) end
+    end
+  end
+end
+return { 0, earliest, now, earliestWhy, centralSkipped }
