@@ -91,6 +91,7 @@ export function admittedLimit(state: DiscoveryState, now: number, params: Discov
   return whole === 0 && state.last429At !== null && isQuiet(state, now, params) ? 1 : whole;
 }
 
+/** One event. Returns the very same object when the event changes nothing, so storage knows to write nothing. */
 export function discoveryStep(state: DiscoveryState, event: DiscoveryEvent, now: number, params: DiscoveryParams = DEFAULT_DISCOVERY_PARAMS): DiscoveryState {
   switch (event.kind) {
     case 'other429':
@@ -132,4 +133,28 @@ function onSuccess(state: DiscoveryState, e: Extract<DiscoveryEvent, { kind: 'su
   // a window's worth of successes (≈ `admitted` amount) adds one step
   const next = Math.min(cap, Math.max(state.limit, admitted) + (amount * step) / Math.max(1, admitted));
   return next > state.limit ? { ...state, limit: next } : state;
+}
+
+/*
+ * The state as shared storage keeps it: nothing until the first event that
+ * changes it, so reading a dimension never writes, and nothing reads as the
+ * initial state at the caller's floor. The Redis scripts
+ * (adapters/redis/commands/includes/discovery.lua) follow these two exactly.
+ */
+
+export function storedAdmittedLimit(stored: DiscoveryState | null, floor: number, now: number, params: DiscoveryParams = DEFAULT_DISCOVERY_PARAMS): number {
+  return admittedLimit(stored ?? initialDiscovery(floor, now), now, params);
+}
+
+/** The stored state after an event: null (nothing stored) stays null while events change nothing. */
+export function storedDiscoveryStep(
+  stored: DiscoveryState | null,
+  floor: number,
+  event: DiscoveryEvent,
+  now: number,
+  params: DiscoveryParams = DEFAULT_DISCOVERY_PARAMS,
+): DiscoveryState | null {
+  const state = stored ?? initialDiscovery(floor, now);
+  const next = discoveryStep(state, event, now, params);
+  return next === state ? stored : next;
 }
