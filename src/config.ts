@@ -35,6 +35,13 @@ const schema = z.object({
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   QUOTAFLOW_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   QUOTAFLOW_API_HOST: z.string().min(1).default('127.0.0.1'),
+  // producer-side caps per tenant (a fleet's tenants[].limits.queuedJobs / queuedBytes override them)
+  QUOTAFLOW_TENANT_MAX_JOBS: z.coerce.number().int().min(1).default(10_000),
+  QUOTAFLOW_TENANT_MAX_BYTES: z.coerce.number().int().min(1024).default(64 * 1024 * 1024),
+  // size caps of one request, in bytes after parsing
+  QUOTAFLOW_MAX_REQUEST_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(8 * 1024 * 1024),
+  QUOTAFLOW_MAX_INLINE_BYTES: z.coerce.number().int().min(0).max(64 * 1024 * 1024).default(4 * 1024 * 1024),
+  QUOTAFLOW_CATALOG: z.string().min(1).optional(),
 });
 
 export type Config = Readonly<{
@@ -65,6 +72,12 @@ export type Config = Readonly<{
   metricsToken: string | undefined;
   /** address `quotaflow api` listens on; loopback unless widened */
   apiHost: string;
+  /** caps on a tenant's queued jobs and bytes, unless the fleet sets the tenant's own */
+  producerCaps: Readonly<{ maxQueuedJobs: number; maxQueuedBytes: number }>;
+  /** caps on one request: its size and its inline data, in bytes */
+  requestCaps: Readonly<{ maxRequestBytes: number; maxInlineBytes: number }>;
+  /** a catalog override file (QUOTAFLOW_CATALOG): docs/catalog.md */
+  catalogFile: string | undefined;
 }>;
 
 export { ConfigError };
@@ -97,6 +110,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     logFormat: e.LOG_FORMAT,
     metricsToken: e.QUOTAFLOW_METRICS_TOKEN,
     apiHost: e.QUOTAFLOW_API_HOST,
+    producerCaps: Object.freeze({ maxQueuedJobs: e.QUOTAFLOW_TENANT_MAX_JOBS, maxQueuedBytes: e.QUOTAFLOW_TENANT_MAX_BYTES }),
+    requestCaps: Object.freeze({ maxRequestBytes: e.QUOTAFLOW_MAX_REQUEST_BYTES, maxInlineBytes: e.QUOTAFLOW_MAX_INLINE_BYTES }),
+    catalogFile: e.QUOTAFLOW_CATALOG?.trim() || undefined,
   });
 }
 
