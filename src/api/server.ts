@@ -6,6 +6,7 @@ import { MAINTENANCE_QUEUE } from '../app/maintenance.js';
 import type { System } from '../system.js';
 import { adminGuard } from './admin-auth.js';
 import { registerBullBoard } from './bull-board.js';
+import { loggableUrl } from './security/redact-url.js';
 import { errorHandler } from './error-handler.js';
 import { adminFleetRoutes } from './routes/admin-fleet.js';
 import { adminKeyRoutes } from './routes/admin-keys.js';
@@ -25,10 +26,8 @@ export interface ApiServerOptions {
   bodyLimit?: number;
 }
 
-/** Strips `token=` values from a URL before it is logged. */
-export function loggableUrl(url: string): string {
-  return url.replace(/([?&]token=)[^&]*/gi, '$1[redacted]');
-}
+/** URLs are logged only through this: secret-looking query values replaced, an undecodable query dropped. */
+export { loggableUrl };
 
 /**
  * The HTTP surface of quotaflow: producer API (/v1, tenant tokens), admin
