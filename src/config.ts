@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
 
@@ -11,6 +12,22 @@ const hex64 = z
 
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
+const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+// proxies whose x-forwarded-* headers are believed: addresses, CIDR ranges or proxy-addr's names
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+const proxyEntry = (entry: string): boolean => {
+  if (PROXY_NAMES.has(entry)) return true;
+  const [addr = '', bits, ...rest] = entry.split('/');
+  const family = isIP(addr);
+  if (family === 0 || rest.length > 0) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+};
+const trustedProxies = z
+  .string()
+  .transform((v) => v.split(',').map((e) => e.trim()).filter((e) => e !== ''))
+  .refine((list) => list.length > 0 && list.every(proxyEntry), 'a comma-separated list of proxy addresses or CIDR ranges (or loopback, linklocal, uniquelocal)');
+
 const schema = z.object({
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
   DATABASE_URL: z.string().min(1).optional(),
@@ -22,6 +39,12 @@ const schema = z.object({
     .default('quotaflow'),
   QUOTAFLOW_DATA_DIR: z.string().min(1).default('.quotaflow'),
   QUOTAFLOW_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  QUOTAFLOW_ADMIN_SESSION_TTL_MS: z.coerce.number().int().min(1000).default(12 * 3_600_000),
+  QUOTAFLOW_BULL_BOARD_ACTIONS: flag.default(false),
+  QUOTAFLOW_TRUST_PROXY: trustedProxies.optional(),
+  QUOTAFLOW_AUTH_FAILURE_LIMIT: z.coerce.number().int().min(1).default(10),
+  QUOTAFLOW_AUTH_FAILURE_WINDOW_MS: z.coerce.number().int().min(1000).default(60_000),
+  QUOTAFLOW_ADMIN_AUTH_FAILURE_LIMIT_ALL: z.coerce.number().int().min(1).default(50),
   QUOTAFLOW_ALERT_WEBHOOK_URL: z.string().url().optional(),
   QUOTAFLOW_ALERT_WEBHOOK_SECRET: z.string().min(1).optional(),
   QUOTAFLOW_DAY_LENGTH_MS: z.coerce.number().int().min(1000).optional(),
@@ -54,6 +77,14 @@ export type Config = Readonly<{
   prefix: string;
   dataDir: string;
   adminToken: string | undefined;
+  /** how long an admin browser session lives (server-side; the cookie only names it) */
+  adminSessionTtlMs: number;
+  /** whether Bull Board may change jobs and queues (retry, promote, clean, edit data); off: read-only */
+  bullBoardActions: boolean;
+  /** proxies whose x-forwarded-for/-proto are believed, as Fastify's `trustProxy` takes them; false: none, the socket decides */
+  trustProxy: string | false;
+  /** failed authentication attempts a client address may make per window (producer and admin), and the admin surface's for all addresses together */
+  authThrottle: Readonly<{ limit: number; windowMs: number; adminLimitAll: number }>;
   alertWebhookUrl: string | undefined;
   alertWebhookSecret: string | undefined;
   geminiTimeoutMs: number;
@@ -98,6 +129,10 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     prefix: e.QUOTAFLOW_PREFIX,
     dataDir: e.QUOTAFLOW_DATA_DIR,
     adminToken: e.QUOTAFLOW_ADMIN_TOKEN,
+    adminSessionTtlMs: e.QUOTAFLOW_ADMIN_SESSION_TTL_MS,
+    bullBoardActions: e.QUOTAFLOW_BULL_BOARD_ACTIONS,
+    trustProxy: e.QUOTAFLOW_TRUST_PROXY ? e.QUOTAFLOW_TRUST_PROXY.join(',') : false,
+    authThrottle: Object.freeze({ limit: e.QUOTAFLOW_AUTH_FAILURE_LIMIT, windowMs: e.QUOTAFLOW_AUTH_FAILURE_WINDOW_MS, adminLimitAll: e.QUOTAFLOW_ADMIN_AUTH_FAILURE_LIMIT_ALL }),
     alertWebhookUrl: e.QUOTAFLOW_ALERT_WEBHOOK_URL,
     alertWebhookSecret: e.QUOTAFLOW_ALERT_WEBHOOK_SECRET,
     geminiTimeoutMs: e.GEMINI_TIMEOUT_MS,

@@ -26,6 +26,8 @@ export const ERROR_CODES = [
   'unauthorized',
   'forbidden',
   'admin_disabled',
+  /** HTTP: too many failed authentication attempts from one address (or on the admin surface): wait Retry-After */
+  'too_many_attempts',
   ...FAILURE_REASONS,
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

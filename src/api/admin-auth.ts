@@ -1,85 +1,107 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AuthThrottle } from './security/auth-throttle.js';
+import { throttleSubject } from './security/client-address.js';
+import { bearerOf, cookieOf, queryToken, refuse, sameSecret, tooManyAttempts } from './security/credentials.js';
+import { ADMIN_COOKIE, clearedSessionCookie, sessionCookie } from './security/session-cookie.js';
+import type { AdminSession, AdminSessionStore } from './security/session-store.js';
 
-/**
- * The admin surface's guard. A request is admitted with `Authorization:
- * Bearer <QUOTAFLOW_ADMIN_TOKEN>` or with the session cookie a browser gets
- * from `?token=` on a page (the cookie holds a digest, never the token).
- * With no admin token configured the whole surface answers 404: never open.
- */
-export const ADMIN_COOKIE = 'qf_admin';
+export { ADMIN_COOKIE, bearerOf, cookieOf, sameSecret };
 
-const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+/** The subject the admin surface's surface-wide counter is kept under. */
+export const ALL_ADDRESSES = 'all';
 
-/** Constant-time comparison of two strings of any length. */
-export function sameSecret(given: string, expected: string): boolean {
-  return timingSafeEqual(digest(given), digest(expected));
+export interface AdminGuardDeps {
+  /** QUOTAFLOW_ADMIN_TOKEN; undefined: the whole admin surface answers 404, never open */
+  adminToken: string | undefined;
+  sessions: AdminSessionStore;
+  /** failed attempts per client address */
+  throttle: AuthThrottle;
+  /** failed token attempts of all addresses together (subject ALL_ADDRESSES) */
+  throttleAll: AuthThrottle;
+  /** how long a session opened by this guard lives */
+  sessionTtlMs: number;
+  clock?: () => number;
 }
 
-/** What the cookie holds: derived from the token so the token itself never sits in a browser jar. */
-export function sessionValue(adminToken: string): string {
+/** What a session records of the admin token: a digest, so a changed token ends the session. */
+export function adminTokenDigest(adminToken: string): string {
   return createHash('sha256').update(`quotaflow-admin-session\u0000${adminToken}`, 'utf8').digest('hex');
 }
 
-export function bearerOf(req: FastifyRequest): string | undefined {
-  const h = req.headers.authorization;
-  if (typeof h !== 'string') return undefined;
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
-  return m?.[1];
+/** A navigation by a browser (a page), as opposed to an API call. */
+function isPage(req: FastifyRequest): boolean {
+  return req.method === 'GET' && /\btext\/html\b/.test(req.headers.accept ?? '');
 }
 
-export function cookieOf(req: FastifyRequest, name: string): string | undefined {
-  const raw = req.headers.cookie;
-  if (typeof raw !== 'string') return undefined;
-  for (const part of raw.split(';')) {
-    const i = part.indexOf('=');
-    if (i > 0 && part.slice(0, i).trim() === name) return part.slice(i + 1).trim();
-  }
-  return undefined;
-}
+/**
+ * The admin surface's guard, an onRequest hook for every admin route (API,
+ * Bull Board, dashboard). A request is admitted with `Authorization: Bearer
+ * <QUOTAFLOW_ADMIN_TOKEN>`, with `?token=` on a GET, or with the cookie of a
+ * live session. `?token=`, or a bearer token on a page, opens a session: a
+ * random id in an HttpOnly cookie, the session itself in the store with its
+ * expiry. Failed attempts count against the client's address, and token
+ * failures also against the surface as a whole; over either limit the
+ * answer is 429 before anything is checked. Sessions still work while the
+ * surface-wide limit holds, so a flood from many addresses does not lock out
+ * an admin who is already signed in.
+ */
+export function adminGuard(deps: AdminGuardDeps) {
+  const clock = deps.clock ?? Date.now;
 
-function queryToken(req: FastifyRequest): string | undefined {
-  const q = req.query;
-  if (typeof q !== 'object' || q === null || !('token' in q)) return undefined;
-  return typeof q.token === 'string' ? q.token : undefined;
-}
-
-export type AdminCheck = 'ok' | 'ok_set_cookie' | 'disabled' | 'missing' | 'wrong';
-
-/** Decides whether a request may use the admin surface. */
-export function checkAdmin(req: FastifyRequest, adminToken: string | undefined): AdminCheck {
-  if (!adminToken) return 'disabled';
-  const bearer = bearerOf(req);
-  if (bearer !== undefined) return sameSecret(bearer, adminToken) ? 'ok' : 'wrong';
-  const q = req.method === 'GET' ? queryToken(req) : undefined;
-  if (q !== undefined) return sameSecret(q, adminToken) ? 'ok_set_cookie' : 'wrong';
-  const cookie = cookieOf(req, ADMIN_COOKIE);
-  if (cookie !== undefined) return sameSecret(cookie, sessionValue(adminToken)) ? 'ok' : 'wrong';
-  return 'missing';
-}
-
-/** An onRequest hook for every admin route (API, Bull Board, dashboard). */
-export function adminGuard(adminToken: string | undefined) {
-  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const c = checkAdmin(req, adminToken);
-    switch (c) {
-      case 'ok':
-        return;
-      case 'ok_set_cookie':
-        void reply.header('set-cookie', `${ADMIN_COOKIE}=${sessionValue(adminToken ?? '')}; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200`);
-        return;
-      case 'disabled':
-        await reply.code(404).send({ error: { code: 'admin_disabled', message: 'the admin surface is off: set QUOTAFLOW_ADMIN_TOKEN to enable it' } });
-        return;
-      case 'missing':
-        await reply
-          .code(401)
-          .header('www-authenticate', 'Bearer')
-          .send({ error: { code: 'unauthorized', message: 'admin token required: Authorization: Bearer <QUOTAFLOW_ADMIN_TOKEN> (or ?token= on a page)' } });
-        return;
-      case 'wrong':
-        await reply.code(403).send({ error: { code: 'forbidden', message: 'wrong admin token' } });
-        return;
-    }
+  const liveSession = async (id: string | undefined, token: string): Promise<AdminSession | null> => {
+    if (id === undefined) return null;
+    const s = await deps.sessions.get(id);
+    return s && s.expiresAt > clock() && sameSecret(s.tokenDigest, adminTokenDigest(token)) ? s : null;
   };
+
+  const openSession = async (req: FastifyRequest, reply: FastifyReply, token: string): Promise<void> => {
+    if (await liveSession(cookieOf(req, ADMIN_COOKIE), token)) return;
+    const now = clock();
+    const id = await deps.sessions.create({ createdAt: now, expiresAt: now + deps.sessionTtlMs, tokenDigest: adminTokenDigest(token) });
+    void reply.header('set-cookie', sessionCookie(req, id, deps.sessionTtlMs));
+  };
+
+  const withToken = async (req: FastifyRequest, reply: FastifyReply, given: string, token: string, subject: string): Promise<void> => {
+    const mine = await deps.throttle.attempt(subject);
+    if (mine > 0) return tooManyAttempts(reply, mine);
+    const all = await deps.throttleAll.attempt(ALL_ADDRESSES);
+    if (all > 0) return tooManyAttempts(reply, all);
+    if (!sameSecret(given, token)) return refuse(reply, 403, 'forbidden', 'wrong admin token');
+    await Promise.all([deps.throttle.giveBack(subject), deps.throttleAll.giveBack(ALL_ADDRESSES)]);
+    if (queryToken(req) !== undefined || isPage(req)) await openSession(req, reply, token);
+  };
+
+  const withCookie = async (req: FastifyRequest, reply: FastifyReply, id: string, token: string, subject: string): Promise<void> => {
+    const wait = await deps.throttle.wait(subject);
+    if (wait > 0) return tooManyAttempts(reply, wait);
+    if (await liveSession(id, token)) return;
+    await deps.throttle.attempt(subject);
+    void reply.header('set-cookie', clearedSessionCookie(req));
+    return refuse(reply, 403, 'forbidden', 'admin session expired or unknown: open the page with ?token= again');
+  };
+
+  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const token = deps.adminToken;
+    if (!token) return refuse(reply, 404, 'admin_disabled', 'the admin surface is off: set QUOTAFLOW_ADMIN_TOKEN to enable it');
+    const subject = throttleSubject(req.ip);
+    const given = bearerOf(req) ?? (req.method === 'GET' ? queryToken(req) : undefined);
+    if (given !== undefined) return withToken(req, reply, given, token, subject);
+    const cookie = cookieOf(req, ADMIN_COOKIE);
+    if (cookie !== undefined) return withCookie(req, reply, cookie, token, subject);
+    return refuse(reply, 401, 'unauthorized', 'admin token required: Authorization: Bearer <QUOTAFLOW_ADMIN_TOKEN> (or ?token= on a page)');
+  };
+}
+
+/**
+ * `POST /admin/logout`, registered inside the admin-guarded scope: ends the
+ * session the cookie names (server-side, so the cookie is worthless even if
+ * it was copied) and clears the cookie. 204 also when there was none.
+ */
+export function adminLogoutRoute(app: FastifyInstance, sessions: AdminSessionStore): void {
+  app.post('/admin/logout', async (req, reply) => {
+    const id = cookieOf(req, ADMIN_COOKIE);
+    if (id !== undefined) await sessions.delete(id);
+    return reply.code(204).header('set-cookie', clearedSessionCookie(req)).header('cache-control', 'no-store').send();
+  });
 }

@@ -4,8 +4,9 @@ import { createClient } from '../adapters/queue/client.js';
 import { GENERATION_QUEUE, type GenerationJobData, type GenerationResult } from '../adapters/queue/job-contract.js';
 import { MAINTENANCE_QUEUE } from '../app/maintenance.js';
 import type { System } from '../system.js';
-import { adminGuard } from './admin-auth.js';
 import { registerBullBoard } from './bull-board.js';
+import { loggableUrl } from './security/redact-url.js';
+import { apiSecurity } from './security/wiring.js';
 import { errorHandler } from './error-handler.js';
 import { adminFleetRoutes } from './routes/admin-fleet.js';
 import { adminKeyRoutes } from './routes/admin-keys.js';
@@ -14,7 +15,6 @@ import { dashboardRoutes } from './routes/dashboard.js';
 import { generationRoutes } from './routes/generations.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
-import { tenantGuard } from './tenant-auth.js';
 
 export interface ApiServerOptions {
   /** overrides sys.config.adminToken (tests); undefined => the admin surface is off */
@@ -25,10 +25,8 @@ export interface ApiServerOptions {
   bodyLimit?: number;
 }
 
-/** Strips `token=` values from a URL before it is logged. */
-export function loggableUrl(url: string): string {
-  return url.replace(/([?&]token=)[^&]*/gi, '$1[redacted]');
-}
+/** URLs are logged only through this: secret-looking query values replaced, an undecodable query dropped. */
+export { loggableUrl };
 
 /**
  * The HTTP surface of quotaflow: producer API (/v1, tenant tokens), admin
@@ -38,7 +36,7 @@ export function loggableUrl(url: string): string {
  */
 export async function buildApiServer(sys: System, opts: ApiServerOptions = {}): Promise<FastifyInstance> {
   const adminToken = 'adminToken' in opts ? opts.adminToken : sys.config.adminToken;
-  const app = Fastify({ loggerInstance: sys.logger.child({ component: 'api' }) as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: opts.bodyLimit ?? 10 * 1024 * 1024 });
+  const app = Fastify({ trustProxy: sys.config.trustProxy, loggerInstance: sys.logger.child({ component: 'api' }) as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: opts.bodyLimit ?? 10 * 1024 * 1024 });
   const connection = sys.redis;
   const prefix = sys.config.prefix;
   const queue = new Queue<GenerationJobData, GenerationResult>(GENERATION_QUEUE, { connection, prefix });
@@ -55,17 +53,19 @@ export async function buildApiServer(sys: System, opts: ApiServerOptions = {}): 
     req.log.info({ method: req.method, url: loggableUrl(req.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });
 
+  const security = apiSecurity(sys, { adminToken });
   healthRoutes(app, sys);
   metricsRoutes(app, sys, queue);
-  generationRoutes(app, { client, queue, maxWaitSeconds: opts.maxWaitSeconds ?? 120, guard: tenantGuard(sys.stores.fleet) });
+  generationRoutes(app, { client, queue, maxWaitSeconds: opts.maxWaitSeconds ?? 120, guard: security.tenantGuard() });
 
   await app.register(async (admin) => {
-    admin.addHook('onRequest', adminGuard(adminToken));
+    admin.addHook('onRequest', security.adminGuard);
+    security.registerLogout(admin);
     adminFleetRoutes(admin, sys);
     adminKeyRoutes(admin, sys);
     adminStateRoutes(admin, sys);
     dashboardRoutes(admin, sys, queue);
-    await registerBullBoard(admin, [queue, maintenance], '/admin/queues');
+    await registerBullBoard(admin, [queue, maintenance], '/admin/queues', { actions: sys.config.bullBoardActions });
   });
   return app;
 }

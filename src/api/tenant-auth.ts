@@ -1,8 +1,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { hashToken } from '../adapters/crypto/secret-box.js';
+import { LruMap } from '../adapters/gemini/lru.js';
 import type { FleetStore } from '../app/stores.js';
 import type { Tenant } from '../core/types.js';
-import { bearerOf } from './admin-auth.js';
+import type { AuthThrottle } from './security/auth-throttle.js';
+import { throttleSubject } from './security/client-address.js';
+import { bearerOf, refuse, tooManyAttempts } from './security/credentials.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -10,48 +13,86 @@ declare module 'fastify' {
   }
 }
 
+export interface TenantGuardDeps {
+  store: Pick<FleetStore, 'tenantByTokenHash'>;
+  /** failed attempts per client address: a throttled address gets 429 before any lookup */
+  throttle: AuthThrottle;
+  /** where the token is read from; default `Authorization: Bearer` */
+  tokenOf?: (req: FastifyRequest) => string | undefined;
+  /** how the 401 tells a client to send its token; default `Authorization: Bearer <token>` */
+  tokenHint?: string;
+}
+
 export interface TenantAuthOptions {
   /** how long a token lookup is remembered; short so a changed token stops working quickly; default 5000 ms */
   ttlMs?: number;
-  /** bound on remembered lookups; default 1000 */
+  /** bound on remembered tokens that were found; default 1000 */
   maxEntries?: number;
+  /** bound on remembered tokens that were not found, kept apart so a flood of wrong ones cannot push out good ones; default 1000 */
+  maxUnknownEntries?: number;
+  clock?: () => number;
+}
+
+interface Remembered<T> {
+  value: T;
+  until: number;
 }
 
 /**
  * The producer API's guard: `Authorization: Bearer <tenant token>`; the
  * token is hashed (sha256) and looked up in Postgres, never stored or logged.
- * Sets `req.tenant`. 401 without a token, 403 for a token no tenant has.
+ * Sets `req.tenant`. 401 without a token, 403 for a token no tenant has, 429
+ * for an address over its failed-attempt limit. Every check that is not a
+ * known-good token counts as an attempt before it is made (a remembered
+ * wrong token too), and a lookup that finds a tenant gives it back: wrong
+ * tokens, new or repeated, never get past the limit.
  */
-export function tenantGuard(store: Pick<FleetStore, 'tenantByTokenHash'>, opts: TenantAuthOptions = {}) {
+export function tenantGuard(deps: TenantGuardDeps, opts: TenantAuthOptions = {}) {
   const ttlMs = opts.ttlMs ?? 5_000;
-  const max = opts.maxEntries ?? 1_000;
-  const cache = new Map<string, { tenant: Tenant | null; until: number }>();
+  const clock = opts.clock ?? Date.now;
+  const tokenOf = deps.tokenOf ?? bearerOf;
+  const known = new LruMap<string, Remembered<Tenant>>(opts.maxEntries ?? 1_000);
+  const unknown = new LruMap<string, Remembered<null>>(opts.maxUnknownEntries ?? 1_000);
+
+  const recall = <T>(map: LruMap<string, Remembered<T>>, hash: string): Remembered<T> | undefined => {
+    const hit = map.get(hash);
+    if (hit && hit.until > clock()) return hit;
+    if (hit) map.delete(hash);
+    return undefined;
+  };
 
   const lookup = async (hash: string): Promise<Tenant | null> => {
-    const now = Date.now();
-    const hit = cache.get(hash);
-    if (hit && hit.until > now) return hit.tenant;
-    const tenant = await store.tenantByTokenHash(hash);
-    cache.delete(hash);
-    if (cache.size >= max) {
-      const oldest = cache.keys().next();
-      if (!oldest.done) cache.delete(oldest.value);
-    }
-    cache.set(hash, { tenant, until: now + ttlMs });
+    if (recall(unknown, hash)) return null;
+    const tenant = await deps.store.tenantByTokenHash(hash);
+    if (tenant) known.set(hash, { value: tenant, until: clock() + ttlMs });
+    else unknown.set(hash, { value: null, until: clock() + ttlMs });
     return tenant;
   };
 
   return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const token = bearerOf(req);
-    if (token === undefined) {
-      await reply.code(401).header('www-authenticate', 'Bearer').send({ error: { code: 'unauthorized', message: 'tenant token required: Authorization: Bearer <token>' } });
+    const token = tokenOf(req);
+    if (token === undefined) return refuse(reply, 401, 'unauthorized', `tenant token required: ${deps.tokenHint ?? 'Authorization: Bearer <token>'}`);
+    const subject = throttleSubject(req.ip);
+    const hash = hashToken(token);
+    const good = recall(known, hash);
+    if (good) {
+      const wait = await deps.throttle.wait(subject);
+      if (wait > 0) return tooManyAttempts(reply, wait);
+      req.tenant = good.value;
       return;
     }
-    const tenant = await lookup(hashToken(token));
-    if (!tenant) {
-      await reply.code(403).send({ error: { code: 'forbidden', message: 'unknown tenant token' } });
-      return;
+    const over = await deps.throttle.attempt(subject);
+    if (over > 0) return tooManyAttempts(reply, over);
+    let tenant: Tenant | null;
+    try {
+      tenant = await lookup(hash);
+    } catch (err) {
+      // a lookup that could not be made says nothing against the client
+      await deps.throttle.giveBack(subject);
+      throw err;
     }
+    if (!tenant) return refuse(reply, 403, 'forbidden', 'unknown tenant token');
+    await deps.throttle.giveBack(subject);
     req.tenant = tenant;
   };
 }

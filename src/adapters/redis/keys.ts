@@ -35,6 +35,10 @@ export interface RedisKeys {
   model(model: string): string;
   /** system-wide state: the backoff after a correlated failure storm */
   readonly global: string;
+  /** failed authentication attempts of one subject (a client address, or `all`) on one surface, in the current window */
+  authFailures(surface: string, subject: string): string;
+  /** an admin browser session, under a digest of its id (a key listing never shows a usable cookie) */
+  adminSession(idDigest: string): string;
   /** round-robin counters of a candidate group */
   rotation(groupId: string): string;
   /** a sliding window of distinct members (storm detection, repeat counts) */
@@ -57,6 +61,8 @@ export function redisKeys(prefix: string): RedisKeys {
     scope: (scope: ScopeId): ScopeKeys => ({ window: k('s', scope, 'w'), costs: k('s', scope, 't'), state: k('s', scope, 'st') }),
     model: (model: string) => k('m', model),
     global: k('global'),
+    authFailures: (surface: string, subject: string) => k('authfail', surface, subject),
+    adminSession: (idDigest: string) => k('adminsession', idDigest),
     rotation: (groupId: string) => k('rr', groupId),
     note: (topic: string) => k('note', topic),
     fleetVersion: k('fleet', 'version'),
