@@ -53,6 +53,13 @@ export class ValidationError extends QuotaflowError {
   }
 }
 
+/** A producer named a tenant the fleet does not have (known to producers once the fleet is published). */
+export class UnknownTenantError extends ValidationError {
+  constructor(readonly tenantId: string) {
+    super(`unknown tenant "${tenantId}": the fleet has no such tenant`);
+  }
+}
+
 /** The environment's configuration is invalid (a variable malformed, or one a command needs is missing). */
 export class ConfigError extends QuotaflowError {
   constructor(message: string) {

@@ -12,4 +12,4 @@ export type { AttemptRecord, GenerationFailure, GenerationResult } from './adapt
 export { parseGenerationRequest, type Content, type GenerationRequest } from './core/request.js';
 export { parseFleet, parseFleetText, type FleetSpec } from './core/fleet-file.js';
 export { FAILURE_REASONS, KEY_MODES, TIERS, type FailureReason, type KeyMode, type Tier, type Usage } from './core/types.js';
-export { QuotaflowError, ValidationError, NotFoundError, DependencyError } from './errors.js';
+export { QuotaflowError, ValidationError, NotFoundError, DependencyError, TenantLimitError, UnknownTenantError, ERROR_CODES, type ErrorCode } from './errors.js';

@@ -7,7 +7,7 @@
  *   REDIS_URL=redis://127.0.0.1:6379 QUOTAFLOW_PREFIX=quotaflow PORT=3000 npm start
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createClient, GenerationFailedError, GenerationTimeoutError, ValidationError, type FailureReason } from 'quotaflow';
+import { createClient, GenerationFailedError, GenerationTimeoutError, UnknownTenantError, ValidationError, type FailureReason } from 'quotaflow';
 import { createHistory } from './history.js';
 
 const FALLBACKS: Record<FailureReason, string> = {
@@ -78,13 +78,11 @@ async function chat(input: unknown): Promise<Answer> {
 }
 
 function failure(err: unknown, tenantId: string): Answer {
+  // quotaflow knows the fleet: a tenant it does not name is a mistake of the caller, not a reply to show a user
+  if (err instanceof UnknownTenantError) return problem(404, 'unknown_tenant', `tenant "${tenantId}" is not in quotaflow's fleet`);
   if (err instanceof ValidationError) return problem(400, 'invalid_request', err.message);
   if (err instanceof GenerationTimeoutError) return { status: 200, body: { reply: FALLBACKS.deadline, source: 'fallback', reason: 'deadline' } };
   if (!(err instanceof GenerationFailedError)) throw err;
-  // the workers know the fleet: a tenant it does not name is a mistake of the caller, not a reply to show a user
-  if (err.reason === 'invalid_request' && err.message.includes(`unknown tenant "${tenantId}"`)) {
-    return problem(404, 'unknown_tenant', `tenant "${tenantId}" is not in quotaflow's fleet`);
-  }
   return { status: 200, body: { reply: FALLBACKS[err.reason], source: 'fallback', reason: err.reason } };
 }
 

@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import type { FastifyInstance } from 'fastify';
+import { Queue } from 'bullmq';
+import { GENERATION_QUEUE } from '../../src/adapters/queue/job-contract.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGenerationWorker, type GenerationWorker } from '../../workers/generation.js';
 import { createRedisMetricsRecorder, type RedisMetricsRecorder } from '../../src/adapters/metrics/redis-recorder.js';
@@ -47,9 +49,13 @@ beforeAll(async () => {
   app = await buildApiServer(sys);
   await Promise.all(Array.from({ length: 3 }, (_, i) => stack.client.generate({ tenantId: 'acme', contents: `hello ${i}` }, { timeoutMs: 30_000 })));
   // tenants the fleet does not know: each would otherwise be a new label value
+  // (added straight to the queue, as another tool might: producers refuse unknown tenants themselves)
+  const raw = new Queue(GENERATION_QUEUE, { connection: sys.redis, prefix: sys.config.prefix });
   for (const ghost of ['ghost-1', 'ghost-2']) {
-    await expect(stack.client.generate({ tenantId: ghost, contents: 'hi' }, { timeoutMs: 30_000 })).rejects.toBeInstanceOf(GenerationFailedError);
+    const job = await raw.add('generate', { request: { tenantId: ghost, contents: 'hi', lane: 'interactive', stream: false }, enqueuedAt: Date.now() }, { priority: 1 });
+    await expect(stack.client.wait(job.id ?? '', { timeoutMs: 30_000 })).rejects.toBeInstanceOf(GenerationFailedError);
   }
+  await raw.close();
   await recorder.flush();
 });
 

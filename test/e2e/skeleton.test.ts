@@ -1,3 +1,4 @@
+import { UnknownTenantError } from '../../src/errors.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Queue } from 'bullmq';
 import { GenerationFailedError } from '../../src/adapters/queue/client.js';
@@ -69,10 +70,18 @@ describe('walking skeleton: a message goes through queue, worker and Gemini', ()
     expect(r.jobId).toBe(a.jobId);
   });
 
-  it('fails an unknown tenant with invalid_request and keeps serving others', async () => {
-    const err = await stack.client.generate({ tenantId: 'nobody', contents: 'x' }, { timeoutMs: 30_000 }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(GenerationFailedError);
-    expect((err as GenerationFailedError).reason).toBe('invalid_request');
+  it('refuses an unknown tenant at enqueue; one added straight to the queue fails with invalid_request; others are served', async () => {
+    const refused = await stack.client.enqueue({ tenantId: 'nobody', contents: 'x' }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(UnknownTenantError);
+    const q = new Queue(GENERATION_QUEUE, { connection: { url: TEST_REDIS_URL }, prefix: stack.prefix });
+    try {
+      const raw = await q.add('generate', { request: { tenantId: 'nobody', contents: 'x', lane: 'interactive', stream: false }, enqueuedAt: Date.now() }, { priority: 1 });
+      const err = await stack.client.wait(raw.id ?? '', { timeoutMs: 30_000 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(GenerationFailedError);
+      expect((err as GenerationFailedError).reason).toBe('invalid_request');
+    } finally {
+      await q.close();
+    }
     expect((await stack.client.generate({ tenantId: 'acme', contents: 'still here?' }, { timeoutMs: 30_000 })).text).toContain('still here?');
   });
 

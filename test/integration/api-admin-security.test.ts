@@ -11,7 +11,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
 import { TEST_REDIS_URL, dropPrefix, testPrefix } from '../helpers/redis.js';
 
 const ADMIN = 'admin-token-security-0123456789';
-const TENANT_TOKEN = 'tenant-token-acme-security-01';
+const TENANT_TOKEN = 'tenant-token-acme-security-01-Xr8Kq2Lm';
 const FLEET = {
   models: ['gemini-2.5-flash'],
   projects: [{ id: 'proj-a', tier: 'tier1' }],

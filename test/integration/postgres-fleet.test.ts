@@ -80,7 +80,7 @@ describe('applyFleet', () => {
       tier: 'free',
       limits: { 'gemini-2.5-pro': { rpm: 2, tpm: 250000, rpd: 100 } },
     });
-    expect(f.tenants).toContainEqual({ id: 'solo', keyMode: 'central-only', models: null });
+    expect(f.tenants).toContainEqual({ id: 'solo', keyMode: 'central-only', models: null, settings: { weight: 1, limits: {}, budget: null, pinModel: false } });
     expect(f.keys).toContainEqual({ id: 'central-1', tenantId: null, projectId: 'proj-c', priority: 1, enabled: true, disabledReason: null });
     expect(JSON.stringify(f)).not.toContain('k-acme-1');
   });
@@ -178,7 +178,7 @@ describe('applyFleet', () => {
     const s = await apply(doc(bigger));
     expect(s.projects.created).toBe(1);
     expect((await loadFleet(db)).projects).toContainEqual({ id: 'key:loose', tier: 'free', limits: {} });
-    expect(await tenantByTokenHash(db, hashToken(token))).toEqual({ id: 'solo', keyMode: 'central-only', models: null });
+    expect(await tenantByTokenHash(db, hashToken(token))).toEqual({ id: 'solo', keyMode: 'central-only', models: null, settings: { weight: 1, limits: {}, budget: null, pinModel: false } });
     expect(await tenantByTokenHash(db, hashToken('wrong-token-0123456'))).toBeNull();
 
     const withoutLoose = (d: Doc): void => void (bigger(d), d.keys.pop(), d.projects[0]!.limits = {});

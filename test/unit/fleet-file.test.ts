@@ -20,7 +20,7 @@ describe('parseFleet', () => {
     const spec = parseFleet(EXAMPLE_FLEET);
     expect(spec.models).toEqual(['gemini-2.5-pro', 'gemini-2.5-flash']);
     expect(spec.projects[1]).toEqual({ id: 'proj-c', tier: 'tier1', limits: {} });
-    expect(spec.tenants[1]).toEqual({ id: 'solo', keyMode: 'central-only', models: null, token: null });
+    expect(spec.tenants[1]).toEqual({ id: 'solo', keyMode: 'central-only', models: null, token: null, settings: { weight: 1, limits: {}, budget: null, pinModel: false } });
     expect(spec.keys[0]).toMatchObject({ id: 'acme-1', secret: { value: 'k-acme-1' }, enabled: true });
     expect(spec.keys[1]).toMatchObject({ id: 'central-1', tenant: null, project: 'proj-c', secret: { env: 'CENTRAL_KEY_1' } });
   });

@@ -25,7 +25,7 @@ export function guardRedisMemory(worker: Worker, logger: Logger): void {
     worker.pause(true).catch(() => undefined);
     setTimeout(() => {
       paused = false;
-      worker.resume();
+      void worker.resume();
     }, backoffMs).unref();
   });
   worker.on('completed', () => {

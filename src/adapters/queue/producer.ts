@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { DEFAULT_REQUEST_CAPS, parseGenerationRequest, requestBytes, type GenerationRequestInput, type RequestCaps } from '../../core/request.js';
-import { DependencyError, TenantLimitError, ValidationError } from '../../errors.js';
+import { DependencyError, TenantLimitError, UnknownTenantError } from '../../errors.js';
 import { viaRedis } from '../redis/errors.js';
 import type { RedisKeys } from '../redis/keys.js';
 import { defineScripts } from '../redis/scripts.js';
@@ -87,7 +87,7 @@ export function createProducer(opts: {
 function refusal(tenantId: string, reason: string, limit: number, bytes: number): Error {
   switch (reason) {
     case 'unknown_tenant':
-      return new ValidationError(`unknown tenant "${tenantId}": the fleet has no such tenant`);
+      return new UnknownTenantError(tenantId);
     case 'jobs':
       return new TenantLimitError(`tenant "${tenantId}" has ${limit} jobs queued or running, its limit; try again when some have finished`, OVER_LIMIT_RETRY_MS, 'jobs');
     case 'bytes':
