@@ -1,11 +1,12 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { TestCerts } from './tls-certs.js';
 
 /**
  * A throw-away Redis Cluster for tests: three masters (no replicas) on free
@@ -37,6 +38,8 @@ const run = promisify(execFile);
 export interface ClusterOptions {
   /** more redis-server arguments for every node (e.g. `--cluster-node-timeout 2000`) */
   serverArgs?: string[];
+  /** TLS only, for clients and the cluster bus alike (clients need no certificate) */
+  tls?: TestCerts;
 }
 
 export async function startRedisCluster(opts: ClusterOptions = {}): Promise<LocalCluster> {
@@ -56,11 +59,13 @@ export async function startRedisCluster(opts: ClusterOptions = {}): Promise<Loca
     try {
       const ports = await freePorts(MASTERS * 2);
       const masters = ports.slice(0, MASTERS);
-      masters.forEach((port, i) => procs.push(spawnNode(dir, port, ports[MASTERS + i] ?? 0, opts.serverArgs ?? [])));
-      await Promise.all(masters.map((port, i) => untilAnswers(port, procs[i], dir)));
+      masters.forEach((port, i) => procs.push(spawnNode(dir, port, ports[MASTERS + i] ?? 0, [...portArgs(port, opts.tls), ...(opts.serverArgs ?? [])])));
+      const client = clientOptions(opts.tls);
+      await Promise.all(masters.map((port, i) => untilAnswers(port, procs[i], dir, client)));
       const nodes = masters.map((p) => `127.0.0.1:${p}`);
-      await run('redis-cli', ['--cluster', 'create', ...nodes, '--cluster-replicas', '0', '--cluster-yes'], { timeout: READY_MS });
-      await Promise.all(masters.map(untilClusterOk));
+      const cliTls = opts.tls ? ['--tls', '--cacert', opts.tls.caFile] : [];
+      await run('redis-cli', [...cliTls, '--cluster', 'create', ...nodes, '--cluster-replicas', '0', '--cluster-yes'], { timeout: READY_MS });
+      await Promise.all(masters.map((port) => untilClusterOk(port, client)));
       return { nodes, pids: procs.flatMap((p) => (p.pid === undefined ? [] : [p.pid])), dir, startedInMs: Date.now() - started, stop };
     } catch (err) {
       lastError = err;
@@ -72,8 +77,17 @@ export async function startRedisCluster(opts: ClusterOptions = {}): Promise<Loca
   throw new Error(`could not start a local Redis Cluster in ${ATTEMPTS} attempts: ${lastError instanceof Error ? lastError.message : String(lastError)}`);
 }
 
+/** The client port; with TLS the plain port stays closed and clients, redis-cli and the cluster bus all speak TLS. */
+const portArgs = (port: number, tls: TestCerts | undefined): string[] =>
+  tls
+    ? ['--port', '0', '--tls-port', String(port), '--tls-cluster', 'yes', '--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile, '--tls-ca-cert-file', tls.caFile, '--tls-auth-clients', 'no']
+    : ['--port', String(port)];
+
+/** The harness's own checks connect by address; the certificate names localhost. */
+const clientOptions = (tls: TestCerts | undefined): RedisOptions => (tls ? { tls: { ca: readFileSync(tls.caFile), servername: 'localhost' } } : {});
+
 function spawnNode(dir: string, port: number, busPort: number, extra: string[]): ChildProcess {
-  const args = ['--port', port, '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-port', busPort, '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--save', '', '--appendonly', 'no', '--dir', dir, '--logfile', join(dir, `redis-${port}.log`)];
+  const args = ['--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-port', busPort, '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--save', '', '--appendonly', 'no', '--dir', dir, '--logfile', join(dir, `redis-${port}.log`)];
   // startup errors (a bad argument) go to stderr before the log file opens
   const stderr = openSync(join(dir, `stderr-${port}.log`), 'w');
   const child = spawn('redis-server', [...args.map(String), ...extra], { stdio: ['ignore', 'ignore', stderr] });
@@ -100,7 +114,7 @@ async function freePorts(n: number): Promise<number[]> {
 }
 
 /** Waits until the server on port answers, and checks that it is the process we started (not one that took the port first). */
-async function untilAnswers(port: number, child: ChildProcess | undefined, dir: string): Promise<void> {
+async function untilAnswers(port: number, child: ChildProcess | undefined, dir: string, client: RedisOptions): Promise<void> {
   const deadline = Date.now() + READY_MS;
   for (;;) {
     if (!child || child.exitCode !== null || child.signalCode !== null) {
@@ -108,7 +122,7 @@ async function untilAnswers(port: number, child: ChildProcess | undefined, dir: 
       const tail = logs.join('\n').trim().split('\n').filter((l) => l.trim() !== '').slice(-3);
       throw new Error(`redis-server on port ${port} exited: ${tail.join(' | ') || 'no output'}`);
     }
-    const pid = await serverPid(port);
+    const pid = await serverPid(port, client);
     if (pid !== undefined && pid !== child.pid) throw new Error(`port ${port} answers for another process (${pid})`);
     if (pid !== undefined) return;
     if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not answer within ${READY_MS} ms`);
@@ -117,8 +131,8 @@ async function untilAnswers(port: number, child: ChildProcess | undefined, dir: 
 }
 
 /** The process id the server on port reports, or undefined while nothing answers there. */
-async function serverPid(port: number): Promise<number | undefined> {
-  const r = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 200 });
+async function serverPid(port: number, client: RedisOptions): Promise<number | undefined> {
+  const r = new Redis(port, '127.0.0.1', { ...client, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 200 });
   r.on('error', () => undefined);
   try {
     await r.connect();
@@ -131,8 +145,8 @@ async function serverPid(port: number): Promise<number | undefined> {
   }
 }
 
-async function untilClusterOk(port: number): Promise<void> {
-  const r = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 1, retryStrategy: () => null });
+async function untilClusterOk(port: number, client: RedisOptions): Promise<void> {
+  const r = new Redis(port, '127.0.0.1', { ...client, maxRetriesPerRequest: 1, retryStrategy: () => null });
   r.on('error', () => undefined);
   try {
     const deadline = Date.now() + READY_MS;
