@@ -12,7 +12,22 @@ const hex64 = z
 
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
-const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const flag = z.enum(['true', 'false', '1', '0'], 'must be true or false').transform((v) => v === 'true' || v === '1');
+
+const HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$/;
+
+/** `host:port,host:port` (an IPv6 host in brackets), every bad entry named. */
+const hostPortList = z.string().transform((raw, ctx): RedisNode[] => {
+  const nodes: RedisNode[] = [];
+  for (const entry of raw.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+    const m = HOST_PORT.exec(entry);
+    const port = Number(m?.[2]);
+    if (m?.[1] === undefined || port < 1 || port > 65_535) ctx.addIssue({ code: 'custom', message: `"${entry}" is not host:port (e.g. 10.0.0.5:6379)` });
+    else nodes.push(Object.freeze({ host: m[1].replace(/^\[|\]$/g, ''), port }));
+  }
+  if (nodes.length === 0 && !raw.split(',').some((p) => p.trim() !== '')) ctx.addIssue({ code: 'custom', message: 'lists no host:port' });
+  return nodes;
+});
 
 // proxies whose x-forwarded-* headers are believed: addresses, CIDR ranges or proxy-addr's names
 const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
@@ -30,6 +45,14 @@ const trustedProxies = z
 
 const schema = z.object({
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  REDIS_CLUSTER_NODES: hostPortList.optional(),
+  REDIS_SENTINELS: hostPortList.optional(),
+  REDIS_SENTINEL_NAME: z.string().min(1).optional(),
+  REDIS_TLS: flag.optional(),
+  REDIS_TLS_CA_FILE: z.string().min(1).optional(),
+  REDIS_TLS_INSECURE: flag.optional(),
+  REDIS_USERNAME: z.string().min(1).optional(),
+  REDIS_PASSWORD: z.string().min(1).optional(),
   DATABASE_URL: z.string().min(1).optional(),
   GEMINI_BASE_URL: z.string().url().default('https://generativelanguage.googleapis.com'),
   QUOTAFLOW_SECRET: hex64.optional(),
@@ -67,8 +90,35 @@ const schema = z.object({
   QUOTAFLOW_CATALOG: z.string().min(1).optional(),
 });
 
+export interface RedisNode {
+  readonly host: string;
+  readonly port: number;
+}
+
+/**
+ * How every process reaches Redis: one server, a Redis Cluster or a Sentinel
+ * group, plus TLS and credentials. `auth.password` is not enumerable, so
+ * logging or serializing the settings never prints it.
+ */
+export type RedisSettings = Readonly<
+  (
+    | { mode: 'single'; url: string }
+    | { mode: 'cluster'; nodes: readonly RedisNode[] }
+    | { mode: 'sentinel'; sentinels: readonly RedisNode[]; name: string }
+  ) & {
+    /** undefined => plain TCP; caFile is read by the adapter when it connects */
+    tls: Readonly<{ caFile: string | undefined; insecure: boolean }> | undefined;
+    /** REDIS_USERNAME / REDIS_PASSWORD (a single server may carry them in its URL instead) */
+    auth: Readonly<{ username: string | undefined; password: string | undefined }> | undefined;
+    /** where Redis is, without credentials: for logs and error messages */
+    display: string;
+  }
+>;
+
 export type Config = Readonly<{
+  /** the single server's URL; in cluster and sentinel modes redis.display (not connectable) */
   redisUrl: string;
+  redis: RedisSettings;
   /** undefined => embedded PGlite under dataDir (single process only). */
   databaseUrl: string | undefined;
   geminiBaseUrl: string;
@@ -116,13 +166,17 @@ export { ConfigError };
 export function parseConfig(env: Record<string, string | undefined>): Config {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = schema.safeParse(cleaned);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+  const redisProblems = redisModeProblems(cleaned);
+  if (!parsed.success || redisProblems.length) {
+    const issues = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    const lines = [...issues, ...redisProblems].map((l) => `  ${l}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  const redis = redisSettings(e);
   return Object.freeze({
-    redisUrl: e.REDIS_URL,
+    redisUrl: redis.mode === 'single' ? redis.url : redis.display,
+    redis,
     databaseUrl: e.DATABASE_URL,
     geminiBaseUrl: e.GEMINI_BASE_URL,
     secretKey: e.QUOTAFLOW_SECRET ? Buffer.from(e.QUOTAFLOW_SECRET, 'hex') : undefined,
@@ -163,4 +217,61 @@ export function environmentLookup(name: string): string | undefined {
 /** The current process environment, for spawning child processes with additions. */
 export function processEnvironment(): Record<string, string | undefined> {
   return { ...process.env };
+}
+
+const SINGLE = 'REDIS_URL (one server)';
+const CLUSTER = 'REDIS_CLUSTER_NODES (a Redis Cluster)';
+const SENTINEL = 'REDIS_SENTINELS/REDIS_SENTINEL_NAME (a Sentinel group)';
+
+/** Contradictions between Redis variables, each naming the variables involved. */
+function redisModeProblems(env: Record<string, string | undefined>): string[] {
+  const has = (name: string): boolean => env[name] !== undefined;
+  const modes = [has('REDIS_URL') && SINGLE, has('REDIS_CLUSTER_NODES') && CLUSTER, (has('REDIS_SENTINELS') || has('REDIS_SENTINEL_NAME')) && SENTINEL].filter((m) => m !== false);
+  const problems: string[] = [];
+  if (modes.length > 1) problems.push(`${modes.join(' and ')}: only one connection mode may be set; remove the others`);
+  if (has('REDIS_SENTINELS') !== has('REDIS_SENTINEL_NAME')) {
+    problems.push(has('REDIS_SENTINELS') ? 'REDIS_SENTINEL_NAME: required with REDIS_SENTINELS (the master group name the sentinels monitor, e.g. mymaster)' : 'REDIS_SENTINELS: required with REDIS_SENTINEL_NAME (comma-separated host:port of the sentinels)');
+  }
+  const url = env.REDIS_URL ?? '';
+  const tlsOff = env.REDIS_TLS === 'false' || env.REDIS_TLS === '0';
+  if (url.startsWith('rediss://') && tlsOff) problems.push('REDIS_TLS: false contradicts the rediss:// scheme of REDIS_URL');
+  const tlsOn = url.startsWith('rediss://') || env.REDIS_TLS === 'true' || env.REDIS_TLS === '1';
+  for (const name of ['REDIS_TLS_CA_FILE', 'REDIS_TLS_INSECURE']) {
+    if (has(name) && !tlsOn) problems.push(`${name}: applies only with TLS (set REDIS_TLS=true, or use a rediss:// REDIS_URL)`);
+  }
+  if (URL.canParse(url)) {
+    const u = new URL(url);
+    for (const [name, inUrl] of [['REDIS_USERNAME', u.username], ['REDIS_PASSWORD', u.password]] as const) {
+      if (has(name) && inUrl !== '') problems.push(`${name}: REDIS_URL already carries one; set credentials in one place`);
+    }
+  }
+  return problems;
+}
+
+const hostPort = (n: RedisNode): string => `${n.host.includes(':') ? `[${n.host}]` : n.host}:${n.port}`;
+
+/** The Redis settings of consistent variables (redisModeProblems found none). */
+function redisSettings(e: z.infer<typeof schema>): RedisSettings {
+  const url = new URL(e.REDIS_URL);
+  const tlsOn = e.REDIS_TLS === true || url.protocol === 'rediss:';
+  const tls = tlsOn ? Object.freeze({ caFile: e.REDIS_TLS_CA_FILE, insecure: e.REDIS_TLS_INSECURE === true }) : undefined;
+  let auth: { username: string | undefined; password: string | undefined } | undefined;
+  if (e.REDIS_USERNAME !== undefined || e.REDIS_PASSWORD !== undefined) {
+    auth = { username: e.REDIS_USERNAME, password: undefined };
+    Object.defineProperty(auth, 'password', { value: e.REDIS_PASSWORD, enumerable: false });
+    Object.freeze(auth);
+  }
+  const scheme = tlsOn ? 'rediss' : 'redis';
+  if (e.REDIS_CLUSTER_NODES) {
+    const nodes = Object.freeze(e.REDIS_CLUSTER_NODES);
+    return Object.freeze({ mode: 'cluster', nodes, tls, auth, display: `${scheme}+cluster://${nodes.map(hostPort).join(',')}` });
+  }
+  if (e.REDIS_SENTINELS && e.REDIS_SENTINEL_NAME) {
+    const sentinels = Object.freeze(e.REDIS_SENTINELS);
+    const name = e.REDIS_SENTINEL_NAME;
+    return Object.freeze({ mode: 'sentinel', sentinels, name, tls, auth, display: `${scheme}+sentinel://${sentinels.map(hostPort).join(',')}/${name}` });
+  }
+  url.username = '';
+  url.password = '';
+  return Object.freeze({ mode: 'single', url: e.REDIS_URL, tls, auth, display: url.toString() });
 }
