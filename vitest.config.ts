@@ -3,8 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // the reliability suite restarts servers and runs bursts: its own config, run on its own
-    exclude: ['test/reliability/**', 'node_modules/**'],
+    // the reliability suite (restarts, bursts) and the cluster suite (its own Redis Cluster) have their own configs
+    exclude: ['test/reliability/**', 'test/cluster/**', 'node_modules/**'],
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -1,8 +1,8 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from './adapters/redis/connection.js';
 import { sql } from 'drizzle-orm';
 import { migrateDatabase, openDatabase, PGLITE_WARNING } from './adapters/postgres/db.js';
 import { createPostgresStores } from './adapters/postgres/stores.js';
-import { connectRedis } from './adapters/redis/connection.js';
+import { connectRedis, hashTagPrefix, redisWarnings, type ConnectionProfile } from './adapters/redis/connection.js';
 import { viaRedis } from './adapters/redis/errors.js';
 import { redisKeys, type RedisKeys } from './adapters/redis/keys.js';
 import { createRedisLimiter } from './adapters/redis/limiter.js';
@@ -31,6 +31,10 @@ export interface System {
   dbKind: 'postgres' | 'pglite';
   /** the connection BullMQ queues and the metrics reader share */
   redis: Redis;
+  /** the key and queue prefix: QUOTAFLOW_PREFIX, hash-tagged (`{…}`) on Redis Cluster so every key shares one slot */
+  prefix: string;
+  /** a new connection with the process's profile (BullMQ workers and readers need their own) */
+  connect(profile?: ConnectionProfile): Redis;
   keys: RedisKeys;
   limiter: Limiter;
   ledger: Ledger;
@@ -53,14 +57,24 @@ export interface System {
   close(): Promise<void>;
 }
 
-export async function openSystem(config: Config, logger: Logger, opts: { migrate?: boolean } = {}): Promise<System> {
+/** How the HTTP API and one-off commands talk to Redis: fail within seconds instead of hanging on an outage. */
+export const FAIL_FAST: ConnectionProfile = { kind: 'fail-fast', commandTimeoutMs: 3_000, connectTimeoutMs: 3_000 };
+
+export async function openSystem(config: Config, logger: Logger, opts: { migrate?: boolean; profile?: ConnectionProfile } = {}): Promise<System> {
   const handle = await openDatabase({ ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}), dataDir: config.dataDir });
   if (handle.kind === 'pglite') logger.warn(PGLITE_WARNING);
   if (opts.migrate !== false) await migrateDatabase(handle);
   const pg = createPostgresStores(handle.db, { secretKey: config.secretKey });
-  const redis = connectRedis(config.redisUrl);
-  redis.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis connection error'));
-  const keys = redisKeys(config.prefix);
+  for (const w of redisWarnings(config.redis)) logger.warn(w);
+  const profile = opts.profile ?? { kind: 'blocking' };
+  const connect = (p: ConnectionProfile = profile): Redis => {
+    const c = connectRedis(config.redis, { profile: p });
+    c.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis connection error'));
+    return c;
+  };
+  const redis = connect();
+  const prefix = hashTagPrefix(config.prefix, config.redis.mode);
+  const keys = redisKeys(prefix);
   const breaker: BreakerConfig = { ...DEFAULT_BREAKER, failureThreshold: config.breaker.threshold, openMs: config.breaker.openMs };
   const limiter = createRedisLimiter(redis, keys, { breaker });
   const day = config.dayLengthMs ? fixedLengthDay(config.dayLengthMs) : pacificDay;
@@ -79,7 +93,8 @@ export async function openSystem(config: Config, logger: Logger, opts: { migrate
     ...pg.fleetSource,
     announcedVersion: () => viaRedis('fleet version read', () => redis.get(keys.fleetVersion)),
     async subscribe(onChange) {
-      const sub = redis.duplicate();
+      // a subscriber waits out outages whatever the process's profile
+      const sub = connect({ kind: 'blocking' });
       sub.on('error', () => undefined);
       sub.on('message', () => onChange());
       await sub.subscribe(keys.fleetVersion);
@@ -102,6 +117,8 @@ export async function openSystem(config: Config, logger: Logger, opts: { migrate
     logger,
     dbKind: handle.kind,
     redis,
+    prefix,
+    connect,
     keys,
     limiter,
     ledger: pg.ledger,

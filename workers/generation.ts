@@ -4,7 +4,6 @@ import { GENERATION_QUEUE, encodeFailure, type GenerationJobData, type Generatio
 import { parseJobData } from '../src/adapters/queue/job-data.js';
 import { createJobLifecycle } from '../src/adapters/queue/job-lifecycle.js';
 import { guardRedisMemory } from '../src/adapters/queue/memory-guard.js';
-import { connectRedis } from '../src/adapters/redis/connection.js';
 import { startHeartbeat, workerId } from '../src/adapters/redis/heartbeat.js';
 import { viaRedis } from '../src/adapters/redis/errors.js';
 import { createBlamer } from '../src/app/blame.js';
@@ -125,8 +124,8 @@ export async function startGenerationWorker(sys: System, opts: GenerationWorkerO
   };
 
   const worker = new Worker<GenerationJobData, GenerationResult>(GENERATION_QUEUE, processor, {
-    connection: connectRedis(config.redisUrl),
-    prefix: config.prefix,
+    connection: sys.connect({ kind: 'blocking' }),
+    prefix: sys.prefix,
     concurrency: opts.concurrency ?? 16,
     maxStalledCount: 10,
   });
@@ -140,10 +139,10 @@ export async function startGenerationWorker(sys: System, opts: GenerationWorkerO
   worker.on('completed', ended);
   worker.on('failed', ended);
   await worker.waitUntilReady().catch((err: unknown) => {
-    throw new DependencyError(`cannot reach Redis at the configured REDIS_URL: ${errorMessage(err)}`, { cause: err });
+    throw new DependencyError(`cannot reach Redis at ${config.redis.display}: ${errorMessage(err)}`, { cause: err });
   });
   const heartbeat = startHeartbeat(sys.redis, sys.keys, workerId(), { concurrency: opts.concurrency ?? 16 });
-  logger.info({ concurrency: opts.concurrency ?? 16, prefix: config.prefix }, 'generation worker started');
+  logger.info({ concurrency: opts.concurrency ?? 16, prefix: sys.prefix }, 'generation worker started');
 
   return {
     worker,

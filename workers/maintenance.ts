@@ -1,7 +1,6 @@
 import { Queue, Worker, type Job } from 'bullmq';
 import { createWebhookAlerts } from '../src/adapters/alerts/webhook.js';
 import { createGeminiPool } from '../src/adapters/gemini/index.js';
-import { connectRedis } from '../src/adapters/redis/connection.js';
 import { evaluateKeyPriorities } from '../src/app/dynamic-priority.js';
 import { runHealthCheck } from '../src/app/health-check.js';
 import { alertNoCapacity, expireExclusions, MAINTENANCE_DEFAULTS, MAINTENANCE_JOBS, MAINTENANCE_QUEUE, trimUsage, type MaintenanceJob } from '../src/app/maintenance.js';
@@ -88,9 +87,9 @@ export async function startMaintenanceWorker(sys: System, opts: MaintenanceOptio
     });
   };
 
-  const connection = connectRedis(config.redisUrl);
-  const workerConnection = connectRedis(config.redisUrl);
-  const queue = new Queue(MAINTENANCE_QUEUE, { connection, prefix: config.prefix });
+  const connection = sys.connect({ kind: 'blocking' });
+  const workerConnection = sys.connect({ kind: 'blocking' });
+  const queue = new Queue(MAINTENANCE_QUEUE, { connection, prefix: sys.prefix });
   for (const name of MAINTENANCE_JOBS) {
     await queue.upsertJobScheduler(name, { every: every[name] }, { name, opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } } });
   }
@@ -101,12 +100,12 @@ export async function startMaintenanceWorker(sys: System, opts: MaintenanceOptio
       if (!name) throw new Error(`no handler for maintenance job "${job.name}"`);
       return run(name);
     },
-    { connection: workerConnection, prefix: config.prefix, concurrency: 1 },
+    { connection: workerConnection, prefix: sys.prefix, concurrency: 1 },
   );
   worker.on('error', (err) => logger.warn({ err: errorMessage(err) }, 'maintenance worker error'));
   worker.on('failed', (job, err) => logger.warn({ job: job?.name, err: errorMessage(err) }, 'maintenance job failed'));
   await worker.waitUntilReady().catch((err: unknown) => {
-    throw new DependencyError(`cannot reach Redis at the configured REDIS_URL: ${errorMessage(err)}`, { cause: err });
+    throw new DependencyError(`cannot reach Redis at ${config.redis.display}: ${errorMessage(err)}`, { cause: err });
   });
   logger.info({ every }, 'maintenance worker started');
 

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../redis/connection.js';
 import type { MetricFamily, Sample } from './exposition.js';
 import { LATENCY_BUCKETS, metricsKey, OVERFLOW, splitField, type Family } from './metric-keys.js';
 

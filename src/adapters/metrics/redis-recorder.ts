@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../redis/connection.js';
 import type { JobMetrics } from '../../app/ports.js';
 import type { Logger } from '../../logger.js';
 import { bucketOf, field, metricsKey, OVERFLOW, type Family } from './metric-keys.js';

@@ -1,9 +1,10 @@
 import { Queue, QueueEvents, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../redis/connection.js';
 import type { GenerationRequestInput, RequestCaps } from '../../core/request.js';
 import type { FailureReason } from '../../core/types.js';
 import { NotFoundError, QuotaflowError } from '../../errors.js';
-import { connectRedis } from '../redis/connection.js';
+import { parseConfig, type RedisSettings } from '../../config.js';
+import { connectRedis, hashTagPrefix } from '../redis/connection.js';
 import { viaRedis } from '../redis/errors.js';
 import { redisKeys } from '../redis/keys.js';
 import { createProducer, type ProducerCaps } from './producer.js';
@@ -17,6 +18,10 @@ import {
 
 export interface ClientOptions {
   redisUrl?: string;
+  /** Redis Cluster: `host:port` of some nodes (the prefix is then hash-tagged, as the workers do) */
+  clusterNodes?: string[];
+  /** full connection settings (cluster, Sentinel, TLS): what `loadConfig().redis` holds */
+  redis?: RedisSettings;
   /** queue / key prefix shared with the workers (QUOTAFLOW_PREFIX) */
   prefix?: string;
   /** an ioredis connection to use instead of redisUrl (not closed by close()) */
@@ -63,10 +68,16 @@ export interface QuotaflowClient {
 
 export { messageJobId } from './job-ids.js';
 
+/** The connection settings a client was given, in the form the workers use. */
+function settingsOf(options: ClientOptions): RedisSettings {
+  if (options.redis) return options.redis;
+  return parseConfig({ REDIS_URL: options.redisUrl ?? 'redis://127.0.0.1:6379', REDIS_CLUSTER_NODES: options.clusterNodes?.join(',') }).redis;
+}
+
 export function createClient(options: ClientOptions = {}): QuotaflowClient {
-  const prefix = options.prefix ?? 'quotaflow';
-  const url = options.redisUrl ?? 'redis://127.0.0.1:6379';
-  const connection = options.connection ?? connectRedis(url);
+  const settings = settingsOf(options);
+  const prefix = hashTagPrefix(options.prefix ?? 'quotaflow', settings.mode);
+  const connection = options.connection ?? connectRedis(settings);
   if (!options.connection) connection.on('error', () => undefined);
   const queue = new Queue<GenerationJobData, GenerationResult>(GENERATION_QUEUE, { connection, prefix });
   queue.setMaxListeners(0);
@@ -80,7 +91,8 @@ export function createClient(options: ClientOptions = {}): QuotaflowClient {
     // finishes between a waiter's state check and the reader's first XREAD
     // is still seen (starting at '$' would miss it)
     events ??= (async () => {
-      eventsConnection = connectRedis(url);
+      // QueueEvents blocks on XREAD: its connection waits out outages
+      eventsConnection = connectRedis(settings, { profile: { kind: 'blocking' } });
       eventsConnection.on('error', () => undefined);
       const qe = new QueueEvents(GENERATION_QUEUE, { connection: eventsConnection, prefix, lastEventId: `${Date.now() - 10_000}-0` });
       qe.setMaxListeners(0);

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../redis/connection.js';
 import type { GenerationJobData } from './job-contract.js';
 import { GENERATION_QUEUE } from './job-contract.js';
 import { viaRedis } from '../redis/errors.js';

@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../redis/connection.js';
 import { DEFAULT_REQUEST_CAPS, parseGenerationRequest, requestBytes, type GenerationRequestInput, type RequestCaps } from '../../core/request.js';
 import { DependencyError, TenantLimitError, UnknownTenantError } from '../../errors.js';
 import { viaRedis } from '../redis/errors.js';

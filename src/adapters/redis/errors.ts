@@ -5,9 +5,10 @@ import { DependencyError, errorMessage } from '../../errors.js';
  * server out of memory or read-only, a timeout: a DependencyError the worker
  * waits out. An error a script raises by itself (`ERR user_script…`, a bad
  * argument) is a bug in quotaflow and is rethrown unchanged, so it fails the
- * job at once instead of being retried until its deadline.
+ * job at once instead of being retried until its deadline; so is CROSSSLOT
+ * (keys in several cluster slots: a prefix without a hash tag on a cluster).
  */
-const SCRIPT_BUG = /^(ERR (user_script|Error (running|compiling) script)|ERR .*(wrong number of arguments|not an integer|WRONGTYPE))|^WRONGTYPE/;
+const SCRIPT_BUG = /^(ERR (user_script|Error (running|compiling) script)|ERR .*(wrong number of arguments|not an integer|WRONGTYPE))|^WRONGTYPE|^CROSSSLOT/;
 
 export function isScriptBug(err: unknown): boolean {
   return err instanceof Error && SCRIPT_BUG.test(err.message);

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from './connection.js';
 import { viaRedis } from './errors.js';
 import type { RedisKeys } from './keys.js';
 

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from './connection.js';
 import type { Admission, AdmitOptions, BlockKind, BreakerView, CandidateGroupRef, Limiter, RefusedLimit, WaitReason } from '../../app/ports.js';
 import { DEFAULT_BREAKER, type BreakerConfig } from '../../core/breaker.js';
 import { DIMENSION_SPECS, WINDOW_DIMENSIONS, windowRecord, windowVector, type WindowValues } from '../../core/dimensions.js';

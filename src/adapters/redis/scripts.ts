@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from './connection.js';
 
 /**
  * The project's Lua scripts, kept as BullMQ keeps its own: one file per

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from './connection.js';
 import { DEFAULT_TENANT_SETTINGS, type Tenant } from '../../core/types.js';
 import { viaRedis } from './errors.js';
 import type { RedisKeys } from './keys.js';

@@ -1,4 +1,5 @@
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import type { RedisClient as Redis } from '../../adapters/redis/connection.js';
 import type { RedisKeys } from '../../adapters/redis/keys.js';
 import type { ThrottleStore, WindowCount } from './auth-throttle.js';
 

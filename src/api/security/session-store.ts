@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../../adapters/redis/connection.js';
 import { z } from 'zod';
 import { viaRedis } from '../../adapters/redis/errors.js';
 import type { RedisKeys } from '../../adapters/redis/keys.js';

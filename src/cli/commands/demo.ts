@@ -30,16 +30,17 @@ export const demo = defineCommand({
     const cleanups: Array<() => Promise<unknown>> = [];
     const say = (s: string): void => console.log(s);
     try {
-      let redisUrl = base.redisUrl;
-      if (!(await redisAnswers(redisUrl))) {
+      // a single server that does not answer is replaced by a private one; a cluster or Sentinel group is used as configured
+      let redisUrl: string | undefined;
+      if (base.redis.mode === 'single' && !(await redisAnswers(base.redis.url))) {
         if (!hasRedisServer()) {
-          throw new DependencyError(`no Redis answers at ${redisUrl} and no redis-server binary was found.\n  Install one (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) or set REDIS_URL.`);
+          throw new DependencyError(`no Redis answers at ${base.redis.display} and no redis-server binary was found.\n  Install one (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) or set REDIS_URL.`);
         }
         const r = await startPrivateRedis();
         cleanups.push(() => r.stop());
         redisUrl = r.url;
-        say(`· started a private redis-server at ${redisUrl} (none answered at ${base.redisUrl})`);
-      } else say(`· using Redis at ${redisUrl}`);
+        say(`· started a private redis-server at ${redisUrl} (none answered at ${base.redis.display})`);
+      } else say(`· using Redis at ${base.redis.display}`);
 
       const simConfig = demoSimulatorConfig();
       const sim = await startSimulator(simConfig, { port: 0 });
@@ -50,7 +51,7 @@ export const demo = defineCommand({
       await rm(dataDir, { recursive: true, force: true });
       await mkdir(dataDir, { recursive: true });
       const config = loadConfig({
-        REDIS_URL: redisUrl,
+        ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
         DATABASE_URL: '',
         QUOTAFLOW_DATA_DIR: dataDir,
         QUOTAFLOW_PREFIX: `demo-${randomBytes(4).toString('hex')}`,
@@ -68,7 +69,7 @@ export const demo = defineCommand({
 
       const worker = await startGenerationWorker(sys, { concurrency });
       cleanups.push(() => worker.close(5_000));
-      const client = createClient({ redisUrl, prefix: config.prefix });
+      const client = createClient({ redis: config.redis, prefix: config.prefix });
       cleanups.push(() => client.close());
       say(`· worker running (concurrency ${concurrency}); enqueuing ${total} messages from tenants acme, globex, initech\n`);
 

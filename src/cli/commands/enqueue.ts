@@ -23,7 +23,7 @@ export const enqueue = defineCommand({
     const timeoutMs = f['timeout-ms'];
     if (f['message-id'] && count > 1) throw new ValidationError('--message-id names one message; use it without --count');
     const config = loadConfig();
-    const client = createClient({ redisUrl: config.redisUrl, prefix: config.prefix });
+    const client = createClient({ redis: config.redis, prefix: config.prefix });
     const out = (line: string): void => console.log(line);
     let failures = 0;
     try {

@@ -19,7 +19,7 @@ export const worker = defineCommand({
     requireSecretKey(config, 'for workers to decrypt the stored API keys');
     const { logger, sys } = await bootstrap({ name: 'worker', oneOff: false, config });
     const alerts = createWebhookAlerts(sys.config, logger);
-    const metrics = createRedisMetricsRecorder(sys.redis, sys.config.prefix, { logger });
+    const metrics = createRedisMetricsRecorder(sys.redis, sys.prefix, { logger });
     const w = await startGenerationWorker(sys, { concurrency: f.concurrency, metrics, alerts });
     // the schedulers are shared: each maintenance job runs once per interval however many workers run it
     const maint = f['no-maintenance']
