@@ -3,6 +3,7 @@ import { createGeminiPool } from '../src/adapters/gemini/index.js';
 import { GENERATION_QUEUE, encodeFailure, type GenerationJobData, type GenerationResult } from '../src/adapters/queue/job-contract.js';
 import { parseJobData } from '../src/adapters/queue/job-data.js';
 import { createJobLifecycle } from '../src/adapters/queue/job-lifecycle.js';
+import { createJobEventSink } from '../src/adapters/redis/job-events.js';
 import { guardRedisMemory } from '../src/adapters/queue/memory-guard.js';
 import { startHeartbeat, workerId } from '../src/adapters/redis/heartbeat.js';
 import { viaRedis } from '../src/adapters/redis/errors.js';
@@ -45,6 +46,7 @@ export async function startGenerationWorker(sys: System, opts: GenerationWorkerO
     logger.warn('the stored fleet has no keys: jobs will fail with no_keys until a fleet is applied (`quotaflow apply -f fleet.json`)');
   }
   const lifecycle = createJobLifecycle(sys.redis, sys.keys);
+  const events = createJobEventSink(sys.redis, sys.keys);
   const pool = createGeminiPool({ baseUrl: config.geminiBaseUrl, timeoutMs: config.geminiTimeoutMs, secretOf: fleet.secretOf });
   const gemini = opts.wrapUpstream ? opts.wrapUpstream(pool) : pool;
   const usage = createUsageBuffer((events) => sys.stores.usage.write(events), { logger });
@@ -77,12 +79,17 @@ export async function startGenerationWorker(sys: System, opts: GenerationWorkerO
     }
   };
 
+  /** A streamed job's last event; readers also learn the end from the job itself, so a failure here is only logged. */
+  const streamEnd = async (jobId: string, data: GenerationJobData, write: () => Promise<void>): Promise<void> => {
+    if (data.request.stream) await write().catch((err: unknown) => logger.warn({ jobId, err: errorMessage(err) }, 'could not write the stream end'));
+  };
+
   const processOne = async (job: Job<GenerationJobData, GenerationResult>, token?: string): Promise<GenerationResult> => {
     const jobId = job.id ?? '';
     const saveState = (state: NonNullable<GenerationJobData['state']>): Promise<void> => viaRedis('job state save', () => job.updateData({ ...data, state }));
     let data: GenerationJobData;
     try {
-      data = parseJobData(job.data);
+      data = parseJobData(job.data, { caps: config.requestCaps });
     } catch (err) {
       const why = err instanceof ValidationError ? err.message : errorMessage(err);
       logger.warn({ jobId }, `malformed job rejected: ${why.split('\n').join(' ')}`);
@@ -92,7 +99,7 @@ export async function startGenerationWorker(sys: System, opts: GenerationWorkerO
     if (!data.state) await lifecycle.started(data.request.tenantId, jobId).catch((err: unknown) => logger.warn({ jobId, err: errorMessage(err) }, 'could not mark the job started'));
     let decision;
     try {
-      decision = await processJob(jobId, data, { fleet: fleet.current, leaser, upstream: gemini, usage, blame, saveState, clock: Date.now, random: Math.random, logger, metrics, alerts });
+      decision = await processJob(jobId, data, { fleet: fleet.current, leaser, upstream: gemini, usage, blame, saveState, clock: Date.now, random: Math.random, logger, metrics, alerts, events });
     } catch (err) {
       if (err instanceof DependencyError) {
         // Postgres or Redis trouble: the job waits and tries again instead of spending attempts
@@ -104,17 +111,22 @@ export async function startGenerationWorker(sys: System, opts: GenerationWorkerO
       logger.error({ jobId, err }, `job failed on an internal error: ${errorMessage(err)}`);
       metrics.finished({ tenantId: data.request.tenantId, outcome: 'failed', reason: 'internal' });
       alerts.send({ kind: 'internal_error', subject: 'generation worker', detail: `job ${jobId} failed on an internal error (see the worker log)` });
-      throw new UnrecoverableError(encodeFailure('internal', 'quotaflow failed on an internal error while processing this job (the operator has the details)'));
+      const message = 'quotaflow failed on an internal error while processing this job (the operator has the details)';
+      await streamEnd(jobId, data, () => events.error(jobId, 'internal', message));
+      throw new UnrecoverableError(encodeFailure('internal', message));
     }
     switch (decision.kind) {
       case 'completed':
         metrics.finished({ tenantId: data.request.tenantId, outcome: 'completed', central: decision.result.central });
+        await streamEnd(jobId, data, () => events.done(jobId, decision.result));
         return decision.result;
       case 'failed': {
         logger.info({ jobId, reason: decision.reason }, `job failed: ${decision.message}`);
         metrics.finished({ tenantId: data.request.tenantId, outcome: 'failed', reason: decision.reason });
-        const starved = decision.reason === 'no_keys' || (decision.reason === 'deadline' && !data.state?.attempts.length);
+        // a job that waited for capacity until its deadline is starved; one that only queued behind others is not
+        const starved = decision.reason === 'no_keys' || (decision.reason === 'deadline' && !data.state?.attempts.length && (data.state?.waits ?? 0) > 0);
         if (starved) alerts.send({ kind: 'no_capacity', subject: data.request.tenantId, detail: decision.message });
+        await streamEnd(jobId, data, () => events.error(jobId, decision.reason, decision.message));
         throw new UnrecoverableError(encodeFailure(decision.reason, decision.message));
       }
       case 'delayed':

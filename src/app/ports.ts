@@ -6,10 +6,11 @@
  */
 import type { BreakerConfig, BreakerReport } from '../core/breaker.js';
 import type { WindowValues } from '../core/dimensions.js';
-import type { Outcome } from '../core/outcome.js';
+import type { GenerationResult } from '../core/job.js';
+import type { Outcome, StreamChunk } from '../core/outcome.js';
 import type { GenerationRequest } from '../core/request.js';
 import type { ScopeId } from '../core/scope.js';
-import type { Dimension, Fleet } from '../core/types.js';
+import type { Dimension, FailureReason, Fleet } from '../core/types.js';
 
 // ------------------------------------------------------------ admission
 
@@ -148,6 +149,20 @@ export interface Ledger {
 /** Gemini client port (see adapters/gemini); never throws: failures are outcomes. */
 export interface Upstream {
   generate(call: { keyId: string; model: string; request: GenerationRequest }): Promise<{ outcome: Outcome; latencyMs: number }>;
+  /**
+   * streamGenerateContent: `onChunk` gets each chunk in order (awaited); the
+   * outcome is the whole answer. A failure after chunks went out carries
+   * `chunksDelivered`.
+   */
+  generateStream(call: { keyId: string; model: string; request: GenerationRequest }, onChunk: (chunk: StreamChunk) => Promise<void>): Promise<{ outcome: Outcome; latencyMs: number }>;
+}
+
+/** Where a streamed job's events go (chunks as they arrive, a reset, the end): readers follow them. */
+export interface JobEvents {
+  chunk(jobId: string, chunk: StreamChunk): Promise<void>;
+  reset(jobId: string, reason: string): Promise<void>;
+  done(jobId: string, result: GenerationResult): Promise<void>;
+  error(jobId: string, reason: FailureReason, message: string): Promise<void>;
 }
 
 // ------------------------------------------------------------ fleet

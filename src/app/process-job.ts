@@ -10,7 +10,7 @@ import { estimateInputTokens } from '../core/tokens.js';
 import type { FailureReason } from '../core/types.js';
 import type { Logger } from '../logger.js';
 import { picoToMicros, type Lease, type Leaser } from './leaser.js';
-import { NO_METRICS, type Alerts, type JobMetrics, type Upstream, type UsageSink } from './ports.js';
+import { NO_METRICS, type Alerts, type JobEvents, type JobMetrics, type Upstream, type UsageSink } from './ports.js';
 
 export { DEFAULT_BUDGET, type Budget };
 
@@ -34,6 +34,8 @@ export interface ProcessDeps {
   metrics?: JobMetrics;
   /** budget alerts (80 % and 100 % of a tenant's monthly budget) */
   alerts?: Alerts;
+  /** a streamed job's chunks and resets (requests with `stream: true`) */
+  events?: JobEvents;
 }
 
 /**
@@ -88,7 +90,11 @@ export async function processJob(jobId: string, data: GenerationJobData, deps: P
 /** The call and what it leaves behind: settled window costs, the breaker report, the tenant's spend, metrics, a usage event. */
 async function callUpstream(jobId: string, data: GenerationJobData, lease: Lease, plan: LeasePlan, tokens: number, at: number, deps: ProcessDeps): Promise<CallReport> {
   const candidate: Candidate = lease.candidate;
-  const { outcome, latencyMs } = await deps.upstream.generate({ keyId: candidate.keyId, model: candidate.model, request: data.request });
+  const call = { keyId: candidate.keyId, model: candidate.model, request: data.request };
+  const events = data.request.stream ? deps.events : undefined;
+  const { outcome, latencyMs } = events ? await deps.upstream.generateStream(call, (chunk) => events.chunk(jobId, chunk)) : await deps.upstream.generate(call);
+  // chunks of this attempt went out and it failed: readers drop them, the next candidate starts over
+  if (events && outcome.kind === 'failure' && (outcome.chunksDelivered ?? 0) > 0) await events.reset(jobId, `${outcome.failure} after ${outcome.chunksDelivered} chunk(s) from ${candidate.model}`);
   const usage = outcome.kind === 'success' ? outcome.usage : ZERO_USAGE;
   const costPico = outcome.kind === 'success' ? deps.fleet().cost(candidate.model, usage, lease.day) : 0n;
   const { breakerOpened, monthCostMicros } = await deps.leaser.settle(lease, outcome.kind === 'success' ? usage.promptTokens : tokens, breakerReportOf(outcome), { totalTokens: usage.totalTokens, costPico });

@@ -74,7 +74,7 @@ export interface GenerationResult {
  * then `done` with the result, or `error` with the failure's reason.
  */
 export type StreamEvent =
-  | { type: 'chunk'; id: string; text: string; parts: Part[] }
+  | { type: 'chunk'; id: string; text: string; parts: Part[]; usage?: Usage }
   | { type: 'reset'; id: string; reason: string }
   | { type: 'done'; id: string; result: GenerationResult }
   | { type: 'error'; id: string; reason: FailureReason; message: string };

@@ -37,7 +37,10 @@ beforeAll(async () => {
   worker = await startGenerationWorker(sys, {
     concurrency: 4,
     // a bug in the path: the upstream port promises never to throw
-    wrapUpstream: (u) => ({ generate: (c) => (c.request.contents === 'trigger a bug' ? Promise.reject(new TypeError("Cannot read properties of undefined (reading 'text')")) : u.generate(c)) }),
+    wrapUpstream: (u) => ({
+      generate: (c) => (c.request.contents === 'trigger a bug' ? Promise.reject(new TypeError("Cannot read properties of undefined (reading 'text')")) : u.generate(c)),
+      generateStream: (c, onChunk) => u.generateStream(c, onChunk),
+    }),
   });
   client = createClient({ redisUrl: redis.url, prefix: config.prefix });
 });

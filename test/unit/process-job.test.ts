@@ -48,20 +48,22 @@ function fakeLeaser(opts: { room?: (g: CandidateGroup) => boolean; earliest?: nu
   return l;
 }
 
-function deps(outcomes: Outcome[], over: Partial<ProcessDeps> = {}): ProcessDeps & { calls: Array<{ keyId: string; model: string }>; saved: JobState[]; events: UsageEvent[] } {
+function deps(outcomes: Outcome[], over: Partial<ProcessDeps> = {}): ProcessDeps & { calls: Array<{ keyId: string; model: string }>; saved: JobState[]; recorded: UsageEvent[] } {
   const calls: Array<{ keyId: string; model: string }> = [];
   const saved: JobState[] = [];
-  const events: UsageEvent[] = [];
+  const recorded: UsageEvent[] = [];
+  const next = (c: { keyId: string; model: string }) => {
+    calls.push({ keyId: c.keyId, model: c.model });
+    return { outcome: outcomes.shift() ?? success, latencyMs: 1 };
+  };
   return {
     fleet: () => buildFleetIndex(fleet),
     leaser: fakeLeaser(),
     upstream: {
-      async generate(c) {
-        calls.push({ keyId: c.keyId, model: c.model });
-        return { outcome: outcomes.shift() ?? success, latencyMs: 1 };
-      },
+      generate: async (c) => next(c),
+      generateStream: async (c) => next(c),
     },
-    usage: { record: (e) => void events.push(e), flush: async () => undefined },
+    usage: { record: (e) => void recorded.push(e), flush: async () => undefined },
     blame: async () => undefined,
     saveState: async (s) => {
       saved.push(structuredClone(s));
@@ -71,7 +73,7 @@ function deps(outcomes: Outcome[], over: Partial<ProcessDeps> = {}): ProcessDeps
     logger: pino({ level: 'silent' }),
     calls,
     saved,
-    events,
+    recorded,
     ...over,
   };
 }
@@ -89,8 +91,8 @@ describe('processJob', () => {
     expect(r).toMatchObject({ kind: 'completed', result: { jobId: 'j1', text: 'hi', model: PRO, keyId: 'k1', project: 'p1', central: false } });
     expect(d.calls).toEqual([{ keyId: 'k1', model: PRO }]);
     expect((d.leaser as ReturnType<typeof fakeLeaser>).settled).toEqual([3]);
-    expect(d.events).toHaveLength(1);
-    expect(d.events[0]).toMatchObject({ keyId: 'k1', outcome: 'success', promptTokens: 3 });
+    expect(d.recorded).toHaveLength(1);
+    expect(d.recorded[0]).toMatchObject({ keyId: 'k1', outcome: 'success', promptTokens: 3 });
   });
 
   it('after a failure tries an untried candidate at once, and records what it tried', async () => {

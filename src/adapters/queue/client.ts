@@ -7,6 +7,10 @@ import { parseConfig, type RedisSettings } from '../../config.js';
 import { connectRedis, hashTagPrefix } from '../redis/connection.js';
 import { viaRedis } from '../redis/errors.js';
 import { redisKeys } from '../redis/keys.js';
+import type { StreamEvent } from '../../core/job.js';
+import { createEventReader, type EventReader } from '../redis/event-reader.js';
+import { createStreamFollower } from './client-stream.js';
+import { createJobLifecycle } from './job-lifecycle.js';
 import { createProducer, type ProducerCaps } from './producer.js';
 import {
   GENERATION_QUEUE,
@@ -56,17 +60,44 @@ export type JobStatus =
   | { jobId: string; state: 'waiting' | 'active' | 'delayed' | 'unknown'; attempts: AttemptRecord[] };
 
 export interface QuotaflowClient {
-  /** Validates and enqueues; with messageId set, enqueuing the same message twice yields one job. */
-  enqueue(request: GenerationRequestInput): Promise<{ jobId: string }>;
+  /**
+   * Validates and enqueues; with messageId set, enqueuing the same message
+   * twice yields one job. Throws ValidationError (UnknownTenantError for a
+   * tenant the fleet does not have), TenantLimitError (over the tenant's
+   * queued jobs or bytes: retry after `retryAfterMs`), DependencyError.
+   */
+  enqueue(request: GenerationRequestInput, options?: { acceptBy?: number }): Promise<{ jobId: string }>;
   /** Enqueues and waits for the answer; throws GenerationFailedError with the reason. */
-  generate(request: GenerationRequestInput, options?: { timeoutMs?: number }): Promise<GenerationResult>;
+  generate(request: GenerationRequestInput, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<GenerationResult>;
   /** Waits for an enqueued job to finish. */
-  wait(jobId: string, options?: { timeoutMs?: number }): Promise<GenerationResult>;
+  wait(jobId: string, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<GenerationResult>;
+  /**
+   * Enqueues with `stream: true` and follows the answer as it is written:
+   * `chunk` events (text delta, parts, usage on the last), `reset` when an
+   * attempt failed after chunks went out (drop the partial answer), then
+   * `done` with the result; a failed job throws GenerationFailedError.
+   */
+  stream(request: GenerationRequestInput, options?: { signal?: AbortSignal }): AsyncGenerator<StreamEvent>;
+  /** Follows an enqueued job's events (from the start, or after an event id). */
+  streamJob(jobId: string, options?: { after?: string; signal?: AbortSignal }): AsyncGenerator<StreamEvent>;
   status(jobId: string): Promise<JobStatus | null>;
+  /** Removes the job if no worker has taken it yet; true when it was removed. */
+  cancelIfWaiting(jobId: string): Promise<boolean>;
   close(): Promise<void>;
 }
 
 export { messageJobId } from './job-ids.js';
+
+/** A promise that rejects when the signal aborts (the caller went away). */
+function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
 
 /** The connection settings a client was given, in the form the workers use. */
 function settingsOf(options: ClientOptions): RedisSettings {
@@ -82,7 +113,9 @@ export function createClient(options: ClientOptions = {}): QuotaflowClient {
   const queue = new Queue<GenerationJobData, GenerationResult>(GENERATION_QUEUE, { connection, prefix });
   queue.setMaxListeners(0);
   queue.on('error', () => undefined);
-  const producer = createProducer({ redis: connection, keys: redisKeys(prefix), queue, ...(options.caps ? { caps: options.caps } : {}), ...(options.requestCaps ? { requestCaps: options.requestCaps } : {}) });
+  const keys = redisKeys(prefix);
+  const lifecycle = createJobLifecycle(connection, keys);
+  const producer = createProducer({ redis: connection, keys, queue, ...(options.caps ? { caps: options.caps } : {}), ...(options.requestCaps ? { requestCaps: options.requestCaps } : {}) });
   let events: Promise<QueueEvents> | undefined;
   // the reader's own connection: BullMQ never closes a connection it was handed, so close() must
   let eventsConnection: Redis | undefined;
@@ -107,14 +140,15 @@ export function createClient(options: ClientOptions = {}): QuotaflowClient {
     return new GenerationFailedError(job.id ?? '', f.reason, f.message, job.data.state?.attempts ?? []);
   };
 
-  const wait = async (jobId: string, opts: { timeoutMs?: number } = {}): Promise<GenerationResult> => {
+  const wait = async (jobId: string, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<GenerationResult> => {
     const timeoutMs = opts.timeoutMs ?? 300_000;
     const qe = await queueEvents();
     const job = await viaRedis('job read', () => queue.getJob(jobId));
     if (!job) throw new NotFoundError(`no generation ${jobId}`);
     try {
-      return await job.waitUntilFinished(qe, timeoutMs);
+      return await abortable(job.waitUntilFinished(qe, timeoutMs), opts.signal);
     } catch (err) {
+      if (opts.signal?.aborted) throw err;
       const fresh = await viaRedis('job read', () => queue.getJob(jobId));
       if (fresh && (await fresh.isFailed())) throw toFailure(fresh);
       if (fresh && (await fresh.isCompleted())) return fresh.returnvalue;
@@ -123,26 +157,58 @@ export function createClient(options: ClientOptions = {}): QuotaflowClient {
     }
   };
 
+  const status = async (jobId: string): Promise<JobStatus | null> => {
+    // state first, then the job: a job read after its state already holds what that state needs
+    const state = await viaRedis('job state read', () => queue.getJobState(jobId));
+    if (state === 'unknown') return null;
+    const job = await viaRedis('job read', () => queue.getJob(jobId));
+    if (!job) return null;
+    const attempts = job.data.state?.attempts ?? [];
+    if (state === 'completed') return { jobId, state, result: job.returnvalue };
+    if (state === 'failed') return { jobId, state, ...decodeFailure(job.failedReason), attempts };
+    const s = state === 'waiting' || state === 'active' || state === 'delayed' ? state : state === 'prioritized' || state === 'waiting-children' ? 'waiting' : 'unknown';
+    return { jobId, state: s, attempts };
+  };
+  let reader: EventReader | undefined;
+  const streamJob = createStreamFollower({
+    get reader() {
+      reader ??= createEventReader({ redis: connection, subscriber: () => connectRedis(settings, { profile: { kind: 'blocking' } }), keys });
+      return reader;
+    },
+    status,
+    async isStreamed(jobId) {
+      const job = await viaRedis('job read', () => queue.getJob(jobId));
+      return job ? job.data.request.stream === true : null;
+    },
+    wait,
+    failure: (jobId, reason, message, attempts) => new GenerationFailedError(jobId, reason, message, attempts),
+  });
+
   return {
-    enqueue: (request) => producer.enqueue(request),
+    enqueue: (request, opts = {}) => producer.enqueue(request, opts),
     async generate(request, opts = {}) {
-      const { jobId } = await this.enqueue(request);
+      const { jobId } = await producer.enqueue(request);
       return wait(jobId, opts);
     },
     wait,
-    async status(jobId) {
-      // state first, then the job: a job read after its state already holds what that state needs
-      const state = await viaRedis('job state read', () => queue.getJobState(jobId));
-      if (state === 'unknown') return null;
+    async *stream(request, opts = {}) {
+      const { jobId } = await producer.enqueue({ ...request, stream: true });
+      yield* streamJob(jobId, opts);
+    },
+    streamJob,
+    status,
+    async cancelIfWaiting(jobId) {
       const job = await viaRedis('job read', () => queue.getJob(jobId));
-      if (!job) return null;
-      const attempts = job.data.state?.attempts ?? [];
-      if (state === 'completed') return { jobId, state, result: job.returnvalue };
-      if (state === 'failed') return { jobId, state, ...decodeFailure(job.failedReason), attempts };
-      const s = state === 'waiting' || state === 'active' || state === 'delayed' ? state : state === 'prioritized' || state === 'waiting-children' ? 'waiting' : 'unknown';
-      return { jobId, state: s, attempts };
+      if (!job) return false;
+      const state = await job.getState();
+      if (state !== 'waiting' && state !== 'prioritized' && state !== 'delayed') return false;
+      // a worker may take it meanwhile: BullMQ then refuses to remove a locked job
+      const removed = await job.remove().then(() => true, () => false);
+      if (removed) await lifecycle.release(job.data.request.tenantId, jobId).catch(() => undefined);
+      return removed;
     },
     async close() {
+      await reader?.close();
       const qe = await events?.catch(() => undefined);
       await qe?.close();
       await eventsConnection?.quit().catch(() => eventsConnection?.disconnect());

@@ -48,6 +48,8 @@ export interface RedisKeys {
   /** tenant id -> its producer-side settings, published with the fleet so producers can check them */
   readonly tenantDirectory: string;
   tenant(tenantId: string): TenantKeys;
+  /** a streamed job's events (a Redis stream); its name is also the channel that announces new ones */
+  jobEvents(jobId: string): string;
   /** live workers: member = worker id, score = last heartbeat (ms) */
   readonly workers: string;
   /** BullMQ's hash of a generation job (same naming as BullMQ's own key builder) */
@@ -74,6 +76,7 @@ export function redisKeys(prefix: string): RedisKeys {
       day: (dayId: string) => k('tn', tenantId, 'd', dayId),
       month: (monthId: string) => k('tn', tenantId, 'mo', monthId),
     }),
+    jobEvents: (jobId: string) => k('ev', jobId),
     workers: k('workers'),
     job: (queue: string, jobId: string) => k(queue, jobId),
   });

@@ -1,0 +1,117 @@
+import type { StreamEvent } from '../../core/job.js';
+import type { RedisClient as Redis } from './connection.js';
+import { viaRedis } from './errors.js';
+import type { RedisKeys } from './keys.js';
+import { compareIds, toStreamEvent } from './job-events.js';
+
+export interface FollowOptions {
+  /** resume after this event id (exclusive); default: from the first event */
+  after?: string;
+  signal?: AbortSignal;
+  /** how long to wait for an event before asking onIdle */
+  idleMs?: number;
+  /** nothing arrived for idleMs: an event to yield (e.g. built from the finished job), keep waiting, or end */
+  onIdle?: () => Promise<StreamEvent | 'wait' | 'end'>;
+}
+
+/**
+ * Follows streamed jobs' events for one process: one subscriber connection
+ * for every job followed (a channel per job, announced by the writer), and
+ * a plain read of the stream for what was written before (or missed). An
+ * event is yielded once, in id order, whichever way it arrived.
+ */
+export function createEventReader(opts: { redis: Redis; subscriber: () => Redis; keys: RedisKeys }) {
+  let sub: Redis | undefined;
+  const listeners = new Map<string, Set<(message: string) => void>>();
+  const connection = (): Redis => {
+    if (!sub) {
+      sub = opts.subscriber();
+      sub.on('message', (channel: string, message: string) => {
+        for (const l of listeners.get(channel) ?? []) l(message);
+      });
+    }
+    return sub;
+  };
+  const listen = async (channel: string, l: (message: string) => void): Promise<() => Promise<void>> => {
+    let set = listeners.get(channel);
+    if (!set) {
+      set = new Set();
+      listeners.set(channel, set);
+      await viaRedis('event subscription', () => connection().subscribe(channel));
+    }
+    set.add(l);
+    return async () => {
+      set.delete(l);
+      if (set.size === 0 && listeners.get(channel) === set) {
+        listeners.delete(channel);
+        await sub?.unsubscribe(channel).catch(() => undefined);
+      }
+    };
+  };
+
+  async function* follow(jobId: string, o: FollowOptions = {}): AsyncGenerator<StreamEvent> {
+    const key = opts.keys.jobEvents(jobId);
+    const pending: StreamEvent[] = [];
+    let wake: (() => void) | null = null;
+    const stop = await listen(key, (message) => {
+      const [id = '', type = ''] = message.split(' ', 2);
+      const e = toStreamEvent(id, type, message.slice(id.length + type.length + 2));
+      if (e) pending.push(e);
+      wake?.();
+    });
+    const onAbort = (): void => wake?.();
+    o.signal?.addEventListener('abort', onAbort);
+    try {
+      let last = o.after ?? '0-0';
+      // after subscribing: anything written before is in the stream, anything after arrives on the channel
+      const backlog = await viaRedis('event read', () => opts.redis.xrange(key, `(${last}`, '+'));
+      for (const [id, fields] of backlog) {
+        const e = toStreamEvent(id, fields[1] ?? '', fields[3] ?? '');
+        if (!e) continue;
+        last = id;
+        yield e;
+        if (e.type === 'done' || e.type === 'error') return;
+      }
+      for (;;) {
+        if (o.signal?.aborted) return;
+        const next = pending.shift();
+        if (next) {
+          if (compareIds(next.id, last) <= 0) continue;
+          last = next.id;
+          yield next;
+          if (next.type === 'done' || next.type === 'error') return;
+          continue;
+        }
+        const arrived = await new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => resolve(false), o.idleMs ?? 5_000);
+          wake = () => {
+            clearTimeout(timer);
+            resolve(true);
+          };
+        });
+        wake = null;
+        if (arrived || !o.onIdle) continue;
+        const idle = await o.onIdle();
+        if (idle === 'end') return;
+        if (idle !== 'wait') {
+          yield idle;
+          return;
+        }
+      }
+    } finally {
+      o.signal?.removeEventListener('abort', onAbort);
+      await stop();
+    }
+  }
+
+  return {
+    follow,
+    async close(): Promise<void> {
+      listeners.clear();
+      if (sub) await sub.quit().catch(() => sub?.disconnect());
+      sub = undefined;
+    },
+  };
+}
+
+export type EventReader = ReturnType<typeof createEventReader>;
