@@ -150,7 +150,7 @@ describe('chats', () => {
     const chat = ai().chats.create({ model: 'gemini-2.5-flash' });
     await collect(await chat.sendMessageStream({ message: 'first' }));
     await collect(await chat.sendMessageStream({ message: 'second' }));
-    const said = (contents: Content[]): Array<[string, string]> => {
+    const said = (contents: ReadonlyArray<{ role?: string; parts?: ReadonlyArray<{ text?: string }> }>): Array<[string, string]> => {
       const turns: Array<[string, string]> = [];
       for (const c of contents) {
         const text = (c.parts ?? []).map((p) => p.text ?? '').join('');
