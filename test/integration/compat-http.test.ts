@@ -81,6 +81,14 @@ describe('tokens', () => {
     expect(((await o.json()) as { error: { type: string } }).error.type).toBe('authentication_error');
   });
 
+  it('checks the token before reading the body', async () => {
+    const res = await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{not json' });
+    expect(res.status).toBe(401);
+    const bad = await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...bearer }, body: '{not json' });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { type: string } }).error.type).toBe('invalid_request_error');
+  });
+
   it('takes ?key= and keeps the token out of answers and logs', async () => {
     const ok = await post(`/v1beta/models/gemini-2.5-flash:generateContent?key=${TOKENS.acme}`, hi);
     expect(ok.status).toBe(200);
@@ -119,6 +127,21 @@ describe('routing and call options', () => {
     const content = events.map((e) => JSON.parse(e.slice(6)) as { choices: Array<{ delta: { content?: string } }> }).map((c) => c.choices[0]?.delta.content ?? '');
     expect(server.service.last().jobId).toBe(first.jobId);
     expect(content.join('')).toBe('echo: hi');
+  });
+
+  it('gives a caller whose stream was interrupted the job’s answer on a repeat with the same Idempotency-Key', async () => {
+    server.service.plan({ kind: 'reset', resetAfter: 1 });
+    const path = '/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse';
+    const headers = { ...gemini, 'idempotency-key': 'msg-reset' };
+    const cut = (await (await post(path, hi, headers)).text()).split('\r\n\r\n').filter(Boolean);
+    expect(cut.at(-1)).toContain('"status":"UNAVAILABLE"');
+    const { jobId } = server.service.last();
+    const whole = (await (await post('/v1beta/models/gemini-2.5-flash:generateContent', hi, headers)).json()) as { candidates: Array<{ content: { parts: Array<{ text: string }> } }> };
+    expect(whole.candidates[0]?.content.parts[0]?.text).toBe('echo: hi');
+    const again = (await (await post(path, hi, headers)).text()).split('\r\n\r\n').filter(Boolean);
+    expect(again).toHaveLength(1);
+    expect(again[0]).toContain('"text":"echo: hi"');
+    expect(server.service.submitted.filter((s) => s.jobId === jobId)).toHaveLength(1);
   });
 
   it('answers 503 with Retry-After when the queue is unavailable', async () => {

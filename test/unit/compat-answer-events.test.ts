@@ -55,7 +55,7 @@ describe('answerEvents', () => {
 
   it('turns a blocked job into a block and any other failure into its problem', async () => {
     expect(await all(source([{ type: 'error', id: '1', reason: 'blocked', message: 'response blocked: RECITATION' }]).iterable)).toEqual([{ type: 'blocked', block: { scope: 'response', reason: 'RECITATION' } }]);
-    expect(await all(source([{ type: 'error', id: '1', reason: 'deadline', message: 'too late' }]).iterable)).toEqual([{ type: 'failed', problem: { kind: 'deadline', message: 'too late' } }]);
+    expect(await all(source([{ type: 'error', id: '1', reason: 'deadline', message: 'too late' }]).iterable)).toEqual([{ type: 'failed', problem: { kind: 'deadline', message: 'too late', retryable: false } }]);
   });
 
   it('stops at the deadline even when the source is silent', async () => {

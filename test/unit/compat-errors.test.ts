@@ -94,6 +94,9 @@ describe('problemOf', () => {
   it('maps a failed generation through its reason; no_keys and budget are not worth retrying', () => {
     expect(problemOf(new GenerationFailedError('job-2', 'no_keys', 'no key', []))).toMatchObject({ kind: 'unavailable', retryable: false });
     expect(failureProblem('budget', 'daily budget of 5 USD reached')).toMatchObject({ kind: 'over_budget', retryable: false });
+    expect(failureProblem('deadline', 'too late')).toMatchObject({ kind: 'deadline', retryable: false });
+    expect(problemOf(new GenerationTimeoutError('job-3', 1_000))).toMatchObject({ retryable: false });
+    expect(failureProblem('exhausted', 'spent').retryable).toBeUndefined();
     expect(failureProblem('some_future_reason', 'x').kind).toBe('internal');
   });
 });

@@ -36,7 +36,7 @@ function interrupted(chunks: number, reason: string): AnswerEvent {
     type: 'failed',
     problem: {
       kind: 'interrupted',
-      message: `the answer was interrupted after ${chunks} chunk(s): its upstream attempt failed (${reason}) and the job goes on with the next candidate; send the request again with the same Idempotency-Key to receive the job's answer`,
+      message: `the answer was interrupted after ${chunks} chunk(s): its upstream attempt failed (${reason}) and the job goes on with the next candidate; a request repeated with the same Idempotency-Key gets the job's answer (without streaming, or streamed once the job has finished)`,
     },
   };
 }

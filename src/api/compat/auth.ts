@@ -30,6 +30,29 @@ export function loggableUrl(url: string): string {
   return url.replace(/([?&](?:key|token)=)[^&]*/gi, '$1[redacted]');
 }
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** set by the compatible routes' onRequest hook */
+    compatTenant?: Tenant;
+  }
+}
+
+/**
+ * An onRequest hook: authenticates before the body is read, so a caller
+ * without a valid token cannot make the server parse a large body.
+ */
+export function tenantHook(deps: Pick<CompatDeps, 'authenticate'>) {
+  return async (req: FastifyRequest): Promise<void> => {
+    req.compatTenant = await authenticateRequest(req, deps);
+  };
+}
+
+/** The tenant the hook found (it runs before every compatible route). */
+export function tenantOf(req: FastifyRequest): Tenant {
+  if (!req.compatTenant) throw new CompatError({ kind: 'internal', message: 'no tenant on the request' });
+  return req.compatTenant;
+}
+
 /** The tenant the request's token belongs to; a CompatError (401 / 403 / bad key) otherwise. */
 export async function authenticateRequest(req: FastifyRequest, deps: Pick<CompatDeps, 'authenticate'>): Promise<Tenant> {
   const token = tokenOf(req);

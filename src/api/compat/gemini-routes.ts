@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Tenant } from '../../core/types.js';
 import { estimateInputTokens } from '../../core/tokens.js';
-import { authenticateRequest } from './auth.js';
+import { tenantOf } from './auth.js';
 import { callOptions } from './call-options.js';
 import type { CompatDeps } from './deps.js';
 import { countTokensRequest, geminiGenerationRequest } from './gemini-request.js';
@@ -47,7 +47,7 @@ function countTokens(req: FastifyRequest, reply: FastifyReply, tenant: Tenant): 
 
 async function post(req: WildcardRequest, reply: FastifyReply, deps: CompatDeps): Promise<unknown> {
   const client = watchClient(reply);
-  const tenant = await authenticateRequest(req, deps);
+  const tenant = tenantOf(req);
   const target = modelAction(req.params['*']);
   if (!target) throw new CompatError({ kind: 'not_found', message: 'no such method: quotaflow offers generateContent, streamGenerateContent and countTokens' });
   const models = await resolveModels(deps, tenant, target.model, 'gemini');

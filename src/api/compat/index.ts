@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errorMessage } from '../../errors.js';
-import { loggableUrl, sendsGoogleKey } from './auth.js';
+import { loggableUrl, sendsGoogleKey, tenantHook } from './auth.js';
 import type { CompatDeps, Dialect } from './deps.js';
 import { geminiError, openaiError } from './error-shapes.js';
 import { geminiRoutes } from './gemini-routes.js';
@@ -47,6 +47,7 @@ function compatErrorHandler(deps: CompatDeps) {
 export async function compatRoutes(app: FastifyInstance, deps: CompatDeps): Promise<void> {
   await app.register(async (scope) => {
     scope.setErrorHandler(compatErrorHandler(deps));
+    scope.addHook('onRequest', tenantHook(deps));
     geminiRoutes(scope, deps);
     openaiRoutes(scope, deps);
     modelRoutes(scope, deps);

@@ -7,7 +7,7 @@ import { errorMessage } from '../../errors.js';
 import { answerEvents, blockOf, type AnswerEvent, type Block } from './answer-events.js';
 import type { CallOptions } from './call-options.js';
 import type { CompatDeps } from './deps.js';
-import { CompatError, failureProblem } from './problems.js';
+import { CompatError, failureProblem, type Problem } from './problems.js';
 
 export type CompatRequest = Omit<GenerationRequestInput, 'tenantId'>;
 
@@ -105,6 +105,7 @@ export async function jobAnswerEvents(deps: Pick<CompatDeps, 'service'>, jobId: 
   if (finished) return just(finished);
   const timeout = AbortSignal.timeout(opts.waitMs);
   const signal = AbortSignal.any([client.signal, timeout]);
-  const deadline = () => (timeout.aborted ? { kind: 'deadline' as const, message: `no answer within ${opts.waitMs} ms; send the request again with the same Idempotency-Key to pick up the job's answer`, code: 'timeout' } : null);
+  const deadline = (): Problem | null =>
+    timeout.aborted ? { kind: 'deadline', message: `no answer within ${opts.waitMs} ms; send the request again with the same Idempotency-Key to pick up the job's answer`, code: 'timeout', retryable: false } : null;
   return answerEvents(deps.service.events(jobId, { signal }), signal, deadline);
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { authenticateRequest, sendsGoogleKey } from './auth.js';
+import { sendsGoogleKey, tenantOf } from './auth.js';
 import type { CompatDeps, Dialect } from './deps.js';
 import { geminiModel } from './gemini-response.js';
 import { openaiModel } from './openai-response.js';
@@ -26,12 +26,12 @@ function dialectFor(route: Route, req: FastifyRequest): Dialect {
 export function modelRoutes(app: FastifyInstance, deps: CompatDeps): void {
   for (const route of LISTS) {
     app.get(route.path, { config: { compatDialect: route.dialect } }, async (req) => {
-      const tenant = await authenticateRequest(req, deps);
+      const tenant = tenantOf(req);
       const models = await deps.service.models(tenant);
       return dialectFor(route, req) === 'gemini' ? { models: models.map(geminiModel) } : { object: 'list', data: models.map(openaiModel) };
     });
     app.get<{ Params: { '*': string } }>(`${route.path}/*`, { config: { compatDialect: route.dialect } }, async (req) => {
-      const tenant = await authenticateRequest(req, deps);
+      const tenant = tenantOf(req);
       const dialect = dialectFor(route, req);
       const model = bareModel(req.params['*']);
       if (!(await deps.service.models(tenant)).includes(model)) throw modelNotFound(model, dialect);

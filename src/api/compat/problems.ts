@@ -59,7 +59,8 @@ const FAILED = {
   blocked: (message) => ({ kind: 'invalid_argument', message, code: 'blocked' }),
   exhausted: (message) => ({ kind: 'unavailable', message: `${message} (every model of the chain was tried; retry later)`, code: 'exhausted' }),
   no_keys: (message) => ({ kind: 'unavailable', message: `${message} (no API key can serve this tenant: the operator must add keys)`, code: 'no_keys', retryable: false }),
-  deadline: (message) => ({ kind: 'deadline', message }),
+  // quotaflow already waited as long as the caller allowed: an automatic retry would only wait again
+  deadline: (message) => ({ kind: 'deadline', message, retryable: false }),
   budget: (message) => ({ kind: 'over_budget', message, code: 'insufficient_quota', retryable: false }),
   internal: () => ({ kind: 'internal', message: 'the generation failed on an internal error (see the server log)' }),
 } satisfies Record<FailureReason | 'budget', (message: string) => Problem>;
@@ -86,7 +87,7 @@ export function problemOf(err: unknown): Problem {
   }
   if (err instanceof DependencyError) return { kind: 'unavailable', message: 'quotaflow cannot reach its queue right now; retry shortly', retryAfterSec: DEPENDENCY_RETRY_SEC };
   if (err instanceof GenerationFailedError) return failureProblem(err.reason, err.message);
-  if (err instanceof GenerationTimeoutError) return { kind: 'deadline', message: `${err.message}; retry with the same Idempotency-Key to pick up its answer`, code: 'timeout' };
+  if (err instanceof GenerationTimeoutError) return { kind: 'deadline', message: `${err.message}; retry with the same Idempotency-Key to pick up its answer`, code: 'timeout', retryable: false };
   if (err instanceof NotFoundError || (err instanceof QuotaflowError && err.code === 'not_found')) return { kind: 'not_found', message: err.message };
   const status = fastifyStatus(err);
   if (status !== undefined && err instanceof Error) return { kind: 'invalid_argument', message: err.message, status };
