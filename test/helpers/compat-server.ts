@@ -26,7 +26,7 @@ export interface CompatServer {
   close(): Promise<void>;
 }
 
-export async function startCompatServer(opts: { maxWaitMs?: number; pinned?: string[] } = {}): Promise<CompatServer> {
+export async function startCompatServer(opts: { maxWaitMs?: number; pinned?: string[]; bodyLimit?: number } = {}): Promise<CompatServer> {
   const service = new FakeGenerationService(CHAINS);
   const logs: string[] = [];
   const record = (obj: object, msg: string): void => void logs.push(JSON.stringify({ ...obj, msg }));
@@ -43,6 +43,7 @@ export async function startCompatServer(opts: { maxWaitMs?: number; pinned?: str
     logger: { warn: record, error: record },
     pinModel: (t) => (opts.pinned ?? []).includes(t.id),
     now: () => Date.UTC(2026, 0, 2, 3, 4, 5),
+    ...(opts.bodyLimit !== undefined ? { bodyLimit: opts.bodyLimit } : {}),
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();

@@ -18,7 +18,7 @@ const chat = { model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'h
 
 beforeAll(async () => {
   server = await startCompatServer();
-  pinned = await startCompatServer({ pinned: ['acme'] });
+  pinned = await startCompatServer({ pinned: ['acme'], bodyLimit: 2_048 });
 });
 afterAll(async () => {
   await server.close();
@@ -109,6 +109,16 @@ describe('routing and call options', () => {
     expect(g.models.map((m) => m.name)).toEqual(CHAINS.acme?.map((m) => `models/${m}`));
     const o = (await (await fetch(`${server.url}/v1/models`, { headers: bearer })).json()) as { object: string; data: Array<{ id: string }> };
     expect([o.object, o.data.map((m) => m.id)]).toEqual(['list', CHAINS.acme]);
+  });
+
+  it('answers a body over the limit in the dialect’s shape', async () => {
+    const big = { ...chat, messages: [{ role: 'user', content: 'x'.repeat(4_096) }] };
+    const res = await fetch(`${pinned.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...bearer }, body: JSON.stringify(big) });
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as { error: { type: string } }).error.type).toBe('invalid_request_error');
+    const g = await fetch(`${pinned.url}/v1beta/models/gemini-2.5-flash:generateContent`, { method: 'POST', headers: { 'content-type': 'application/json', ...gemini }, body: JSON.stringify({ contents: [{ parts: [{ text: 'x'.repeat(4_096) }] }] }) });
+    expect(g.status).toBe(400);
+    expect(((await g.json()) as { error: { status: string } }).error.status).toBe('INVALID_ARGUMENT');
   });
 
   it('pins a pinned tenant to the model it names', async () => {

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { MAX_DEADLINE_MS, MIN_DEADLINE_MS } from '../../core/request.js';
+import type { CompatDeps } from './deps.js';
 import { CompatError } from './problems.js';
 
 /** How one HTTP call waits for its job, and how it is deduplicated. */
@@ -43,4 +44,9 @@ export function callOptions(req: FastifyRequest, maxWaitMs: number): CallOptions
   const deadlineMs = Math.min(MAX_DEADLINE_MS, Math.max(MIN_DEADLINE_MS, Math.round(waitMs)));
   const key = idempotencyKeyOf(req);
   return { waitMs, deadlineMs, ...(key !== undefined ? { idempotencyKey: key } : {}) };
+}
+
+/** Route options for the POST routes: the configured body limit, if any. */
+export function bodyLimit(deps: Pick<CompatDeps, 'bodyLimit'>): { bodyLimit?: number } {
+  return deps.bodyLimit !== undefined ? { bodyLimit: deps.bodyLimit } : {};
 }

@@ -32,6 +32,8 @@ export interface CompatDeps {
   logger: CompatLogger;
   /** true: the tenant's requests are served by the model they name and no other; default false */
   pinModel?: (tenant: Tenant) => boolean;
+  /** request body limit of the POST routes in bytes (inline media is base64); default: the server's */
+  bodyLimit?: number;
   /** ms since the epoch, for `created` fields; default Date.now */
   now?: () => number;
 }

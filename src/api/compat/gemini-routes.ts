@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Tenant } from '../../core/types.js';
 import { estimateInputTokens } from '../../core/tokens.js';
 import { tenantOf } from './auth.js';
-import { callOptions } from './call-options.js';
+import { bodyLimit, callOptions } from './call-options.js';
 import type { CompatDeps } from './deps.js';
 import { countTokensRequest, geminiGenerationRequest } from './gemini-request.js';
 import { blockedResponse, generateContentResponse } from './gemini-response.js';
@@ -66,6 +66,6 @@ async function post(req: WildcardRequest, reply: FastifyReply, deps: CompatDeps)
 
 export function geminiRoutes(app: FastifyInstance, deps: CompatDeps): void {
   for (const version of ['v1beta', 'v1']) {
-    app.post<{ Params: { '*': string } }>(`/${version}/models/*`, { config: { compatDialect: 'gemini' } }, (req, reply) => post(req, reply, deps));
+    app.post<{ Params: { '*': string } }>(`/${version}/models/*`, { config: { compatDialect: 'gemini' }, ...bodyLimit(deps) }, (req, reply) => post(req, reply, deps));
   }
 }

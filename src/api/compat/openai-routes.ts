@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { tenantOf } from './auth.js';
-import { callOptions } from './call-options.js';
+import { bodyLimit, callOptions } from './call-options.js';
 import type { CompatDeps } from './deps.js';
 import { jobAnswerEvents, submitJob, waitAnswer, watchClient } from './job-call.js';
 import { chatToRequest, parseChatRequest } from './openai-request.js';
@@ -31,5 +31,5 @@ async function chat(req: FastifyRequest, reply: FastifyReply, deps: CompatDeps):
 }
 
 export function openaiRoutes(app: FastifyInstance, deps: CompatDeps): void {
-  for (const path of CHAT_PATHS) app.post(path, { config: { compatDialect: 'openai' } }, (req, reply) => chat(req, reply, deps));
+  for (const path of CHAT_PATHS) app.post(path, { config: { compatDialect: 'openai' }, ...bodyLimit(deps) }, (req, reply) => chat(req, reply, deps));
 }
