@@ -4,7 +4,21 @@ import type { GenerationResult, StreamEvent } from '../../src/core/job.js';
 import type { Problem } from '../../src/api/compat/problems.js';
 import { DependencyError } from '../../src/errors.js';
 
-const result = { jobId: 'j' } as unknown as GenerationResult;
+const result: GenerationResult = {
+  jobId: 'j',
+  text: 'ab',
+  parts: [{ text: 'ab' }],
+  model: 'gemini-2.5-flash',
+  keyId: 'k',
+  project: 'p',
+  central: false,
+  usage: { promptTokens: 1, candidatesTokens: 1, thoughtsTokens: 0, cachedTokens: 0, totalTokens: 2 },
+  finishReason: 'STOP',
+  safetyRatings: [],
+  modelVersion: null,
+  responseId: null,
+  attempts: [],
+};
 const chunk = (id: string, text: string): StreamEvent => ({ type: 'chunk', id, text, parts: [{ text }] });
 
 /** Events from a list; records how far the reader got. */
