@@ -2,7 +2,7 @@ import type { RedisClient as Redis } from './adapters/redis/connection.js';
 import { sql } from 'drizzle-orm';
 import { migrateDatabase, openDatabase, PGLITE_WARNING } from './adapters/postgres/db.js';
 import { createPostgresStores } from './adapters/postgres/stores.js';
-import { connectRedis, hashTagPrefix, redisWarnings, type ConnectionProfile } from './adapters/redis/connection.js';
+import { connectRedis, hashTagPrefix, redisWarnings, whenRedisReady, type ConnectionProfile } from './adapters/redis/connection.js';
 import { viaRedis } from './adapters/redis/errors.js';
 import { redisKeys, type RedisKeys } from './adapters/redis/keys.js';
 import { createRedisLimiter } from './adapters/redis/limiter.js';
@@ -57,22 +57,48 @@ export interface System {
   close(): Promise<void>;
 }
 
+/** Applies the database migrations and closes the database: all `quotaflow migrate` needs (no Redis). */
+export async function migrateOnly(config: Config, logger: Logger): Promise<'postgres' | 'pglite'> {
+  const handle = await openDatabase({ ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}), dataDir: config.dataDir });
+  try {
+    if (handle.kind === 'pglite') logger.warn(PGLITE_WARNING);
+    await migrateDatabase(handle);
+    return handle.kind;
+  } finally {
+    await handle.close();
+  }
+}
+
 /** How the HTTP API and one-off commands talk to Redis: fail within seconds instead of hanging on an outage. */
 export const FAIL_FAST: ConnectionProfile = { kind: 'fail-fast', commandTimeoutMs: 3_000, connectTimeoutMs: 3_000 };
 
-export async function openSystem(config: Config, logger: Logger, opts: { migrate?: boolean; profile?: ConnectionProfile } = {}): Promise<System> {
+export async function openSystem(config: Config, logger: Logger, opts: { migrate?: boolean; profile?: ConnectionProfile; waitForRedis?: boolean } = {}): Promise<System> {
   const handle = await openDatabase({ ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}), dataDir: config.dataDir });
   if (handle.kind === 'pglite') logger.warn(PGLITE_WARNING);
   if (opts.migrate !== false) await migrateDatabase(handle);
   const pg = createPostgresStores(handle.db, { secretKey: config.secretKey });
   for (const w of redisWarnings(config.redis)) logger.warn(w);
   const profile = opts.profile ?? { kind: 'blocking' };
+  let lastRedisWarning = 0;
   const connect = (p: ConnectionProfile = profile): Redis => {
     const c = connectRedis(config.redis, { profile: p });
-    c.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis connection error'));
+    // an outage would log once per reconnect attempt of every connection: once per 10 s is enough
+    c.on('error', (err: Error) => {
+      if (Date.now() - lastRedisWarning < 10_000) return;
+      lastRedisWarning = Date.now();
+      logger.warn({ err: err.message }, 'redis connection error');
+    });
     return c;
   };
   const redis = connect();
+  // one-off commands: an unreachable Redis is a clear error within seconds, not a hang
+  if (opts.waitForRedis) {
+    await whenRedisReady(redis, config.redis.display, 5_000).catch(async (err: unknown) => {
+      redis.disconnect();
+      await handle.close();
+      throw err;
+    });
+  }
   const prefix = hashTagPrefix(config.prefix, config.redis.mode);
   const keys = redisKeys(prefix);
   const breaker: BreakerConfig = { ...DEFAULT_BREAKER, failureThreshold: config.breaker.threshold, openMs: config.breaker.openMs };

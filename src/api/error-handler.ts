@@ -1,10 +1,11 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { NotFoundError, QuotaflowError, ValidationError, errorMessage, type ErrorCode } from '../errors.js';
+import { DependencyError, NotFoundError, QuotaflowError, TenantLimitError, ValidationError, errorMessage, type ErrorCode } from '../errors.js';
 
 /** Status for a quotaflow error code; everything unknown is a 500. */
 function statusOf(err: unknown): number {
   if (err instanceof ValidationError) return 400;
   if (err instanceof NotFoundError) return 404;
+  if (err instanceof TenantLimitError) return 429;
   if (err instanceof QuotaflowError) {
     if (err.code === 'config_invalid') return 503;
     if (err.code === 'dependency_unavailable') return 503;
@@ -22,6 +23,9 @@ function statusOf(err: unknown): number {
  */
 export function errorHandler(err: unknown, req: FastifyRequest, reply: FastifyReply): void {
   const status = statusOf(err);
+  // when to try again: a tenant over its caps soon, Redis or Postgres unavailable (or full) a little later
+  if (err instanceof TenantLimitError) void reply.header('retry-after', String(Math.max(1, Math.ceil(err.retryAfterMs / 1000))));
+  if (err instanceof DependencyError) void reply.header('retry-after', '5');
   if (status >= 500) {
     req.log.error({ err: errorMessage(err), url: req.routeOptions.url }, 'request failed');
     const message = status === 503 ? errorMessage(err) : 'internal error (see the server log)';

@@ -13,6 +13,8 @@ import { adminKeyRoutes } from './routes/admin-keys.js';
 import { adminStateRoutes } from './routes/admin-state.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { generationRoutes } from './routes/generations.js';
+import { compatRoutes } from './compat/index.js';
+import { createQueueGenerationService } from './queue-generation-service.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 
@@ -41,7 +43,8 @@ export async function buildApiServer(sys: System, opts: ApiServerOptions = {}): 
   const prefix = sys.prefix;
   const queue = new Queue<GenerationJobData, GenerationResult>(GENERATION_QUEUE, { connection, prefix });
   const maintenance = new Queue(MAINTENANCE_QUEUE, { connection, prefix });
-  const client = createClient({ connection, prefix, redisUrl: sys.config.redisUrl });
+  const client = createClient({ connection, prefix, redis: sys.config.redis, caps: sys.config.producerCaps, requestCaps: sys.config.requestCaps });
+  const service = createQueueGenerationService({ client, loadFleet: () => sys.loadFleet() });
   app.addHook('onClose', async () => {
     await client.close();
     await queue.close();
@@ -56,7 +59,18 @@ export async function buildApiServer(sys: System, opts: ApiServerOptions = {}): 
   const security = apiSecurity(sys, { adminToken });
   healthRoutes(app, sys);
   metricsRoutes(app, sys, queue);
-  generationRoutes(app, { client, queue, maxWaitSeconds: opts.maxWaitSeconds ?? 120, guard: security.tenantGuard() });
+  generationRoutes(app, { service, client, maxWaitSeconds: opts.maxWaitSeconds ?? 120, guard: security.tenantGuard() });
+  await compatRoutes(app, {
+    service,
+    authenticate: async (token, ip) => {
+      const r = await security.tenantAuthenticator(token, ip);
+      if ('tenant' in r) return r.tenant;
+      return 'unknown' in r ? { failure: 'unknown_token' } : { failure: 'throttled', retryAfterSec: Math.ceil(r.throttledMs / 1000) };
+    },
+    maxWaitMs: (opts.maxWaitSeconds ?? 120) * 1000,
+    logger: app.log,
+    pinModel: (tenant) => tenant.settings?.pinModel === true,
+  });
 
   await app.register(async (admin) => {
     admin.addHook('onRequest', security.adminGuard);

@@ -47,10 +47,9 @@ interface Remembered<T> {
  * wrong token too), and a lookup that finds a tenant gives it back: wrong
  * tokens, new or repeated, never get past the limit.
  */
-export function tenantGuard(deps: TenantGuardDeps, opts: TenantAuthOptions = {}) {
+export function tenantAuthenticator(deps: Pick<TenantGuardDeps, 'store' | 'throttle'>, opts: TenantAuthOptions = {}) {
   const ttlMs = opts.ttlMs ?? 5_000;
   const clock = opts.clock ?? Date.now;
-  const tokenOf = deps.tokenOf ?? bearerOf;
   const known = new LruMap<string, Remembered<Tenant>>(opts.maxEntries ?? 1_000);
   const unknown = new LruMap<string, Remembered<null>>(opts.maxUnknownEntries ?? 1_000);
 
@@ -69,20 +68,16 @@ export function tenantGuard(deps: TenantGuardDeps, opts: TenantAuthOptions = {})
     return tenant;
   };
 
-  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const token = tokenOf(req);
-    if (token === undefined) return refuse(reply, 401, 'unauthorized', `tenant token required: ${deps.tokenHint ?? 'Authorization: Bearer <token>'}`);
-    const subject = throttleSubject(req.ip);
+  return async (token: string, ip: string): Promise<TenantAuthResult> => {
+    const subject = throttleSubject(ip);
     const hash = hashToken(token);
     const good = recall(known, hash);
     if (good) {
       const wait = await deps.throttle.wait(subject);
-      if (wait > 0) return tooManyAttempts(reply, wait);
-      req.tenant = good.value;
-      return;
+      return wait > 0 ? { throttledMs: wait } : { tenant: good.value };
     }
     const over = await deps.throttle.attempt(subject);
-    if (over > 0) return tooManyAttempts(reply, over);
+    if (over > 0) return { throttledMs: over };
     let tenant: Tenant | null;
     try {
       tenant = await lookup(hash);
@@ -91,8 +86,25 @@ export function tenantGuard(deps: TenantGuardDeps, opts: TenantAuthOptions = {})
       await deps.throttle.giveBack(subject);
       throw err;
     }
-    if (!tenant) return refuse(reply, 403, 'forbidden', 'unknown tenant token');
+    if (!tenant) return { unknown: true };
     await deps.throttle.giveBack(subject);
-    req.tenant = tenant;
+    return { tenant };
+  };
+}
+
+/** A token checked against the tenants: its tenant, not known, or the address is throttled (retry after ms). */
+export type TenantAuthResult = { tenant: Tenant } | { unknown: true } | { throttledMs: number };
+
+/** The producer API's onRequest hook over tenantAuthenticator: answers 401 / 403 / 429 itself. */
+export function tenantGuard(deps: TenantGuardDeps, opts: TenantAuthOptions = {}) {
+  const authenticate = tenantAuthenticator(deps, opts);
+  const tokenOf = deps.tokenOf ?? bearerOf;
+  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const token = tokenOf(req);
+    if (token === undefined) return refuse(reply, 401, 'unauthorized', `tenant token required: ${deps.tokenHint ?? 'Authorization: Bearer <token>'}`);
+    const r = await authenticate(token, req.ip);
+    if ('throttledMs' in r) return tooManyAttempts(reply, r.throttledMs);
+    if ('unknown' in r) return refuse(reply, 403, 'forbidden', 'unknown tenant token');
+    req.tenant = r.tenant;
   };
 }

@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { chooseLogFormat, createLogger, type Logger } from '../logger.js';
-import { openSystem, type System } from '../system.js';
+import type { ConnectionProfile } from '../adapters/redis/connection.js';
+import { FAIL_FAST, openSystem, type System } from '../system.js';
 
 export interface BootstrapOptions {
   name: string;
@@ -8,6 +9,8 @@ export interface BootstrapOptions {
   oneOff: boolean;
   /** already loaded (to check it before anything is opened); default: loaded from the environment */
   config?: Config;
+  /** how Redis failures are felt: fail fast (the API, one-off commands) or wait them out (workers) */
+  profile?: ConnectionProfile;
 }
 
 /** A logger on stderr (stdout stays clean for --json), in the format the command and LOG_FORMAT call for. */
@@ -20,7 +23,9 @@ export function commandLogger(config: Config, opts: BootstrapOptions): Logger {
 export async function bootstrap(opts: BootstrapOptions): Promise<{ config: Config; logger: Logger; sys: System }> {
   const config = opts.config ?? loadConfig();
   const logger = commandLogger(config, opts);
-  const sys = await openSystem(config, logger);
+  // one-off commands report an outage within seconds instead of hanging on it
+  const profile = opts.profile ?? (opts.oneOff ? FAIL_FAST : { kind: 'blocking' as const });
+  const sys = await openSystem(config, logger, { profile, waitForRedis: opts.oneOff });
   return { config, logger, sys };
 }
 

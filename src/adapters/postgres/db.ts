@@ -47,7 +47,7 @@ export interface OpenDatabaseOptions {
 export async function openDatabase(opts: OpenDatabaseOptions): Promise<DatabaseHandle> {
   const url = opts.databaseUrl;
   if (url) {
-    const client = postgres(url, { max: opts.max ?? 10, onnotice: (n) => opts.onNotice?.(String(n.message ?? '')) });
+    const client = postgres(url, { max: opts.max ?? 10, connect_timeout: 5, onnotice: (n) => opts.onNotice?.(String(n.message ?? '')) });
     const db = drizzlePostgres({ client, schema });
     // postgres.js connects lazily: probe now so a bad URL fails at start, not on the first job.
     try {

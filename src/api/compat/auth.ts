@@ -62,8 +62,11 @@ export async function authenticateRequest(req: FastifyRequest, deps: Pick<Compat
       message: 'a tenant token is required: send it as the API key (x-goog-api-key header or ?key= for Gemini clients, Authorization: Bearer for OpenAI clients)',
     });
   }
-  const found = await deps.authenticate(token);
+  const found = await deps.authenticate(token, req.ip);
   if (!isAuthFailure(found)) return found;
+  if (found.failure === 'throttled') {
+    throw new CompatError({ kind: 'rate_limited', code: 'too_many_attempts', message: 'too many failed authentication attempts from this address; try again later', retryAfterSec: found.retryAfterSec ?? 60 });
+  }
   if (found.failure === 'forbidden') throw new CompatError({ kind: 'permission_denied', message: found.message ?? 'this tenant may not use the API' });
   throw new CompatError({ kind: 'invalid_token', message: 'API key not valid. Please pass a valid API key.' });
 }

@@ -3,9 +3,11 @@ import type { GenerationService } from '../generation-service.js';
 
 /** Why a token did not authenticate: no tenant has it, or its tenant may not use the API. */
 export interface AuthFailure {
-  failure: 'unknown_token' | 'forbidden';
+  failure: 'unknown_token' | 'forbidden' | 'throttled';
   /** shown to the caller; never contains the token */
   message?: string;
+  /** throttled: seconds until the address may try again */
+  retryAfterSec?: number;
 }
 
 export function isAuthFailure(x: Tenant | AuthFailure): x is AuthFailure {
@@ -25,8 +27,8 @@ export interface CompatLogger {
  */
 export interface CompatDeps {
   service: GenerationService;
-  /** Resolves a tenant token (hashed and looked up by the real one); throws only when the lookup itself failed. */
-  authenticate: (token: string) => Promise<Tenant | AuthFailure>;
+  /** Resolves a tenant token for a client address (hashed, looked up, failed attempts throttled); throws only when the lookup itself failed. */
+  authenticate: (token: string, ip: string) => Promise<Tenant | AuthFailure>;
   /** how long an answer may wait for its job; a client timeout header can only shorten it */
   maxWaitMs: number;
   logger: CompatLogger;

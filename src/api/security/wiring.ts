@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errorMessage } from '../../errors.js';
 import type { System } from '../../system.js';
 import { adminGuard, adminLogoutRoute } from '../admin-auth.js';
-import { tenantGuard, type TenantGuardDeps } from '../tenant-auth.js';
+import { tenantAuthenticator, tenantGuard, type TenantGuardDeps } from '../tenant-auth.js';
 import { createAuthThrottle, type AuthThrottle } from './auth-throttle.js';
 import { redisThrottleStore } from './redis-throttle-store.js';
 import { redisSessionStore } from './session-store.js';
@@ -13,6 +13,8 @@ type Hook = (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
 export interface ApiSecurity {
   /** the producer API's guard; `tokenOf`/`tokenHint` for dialects that carry the token elsewhere (`?key=`, `x-goog-api-key`) */
   tenantGuard(reading?: Pick<TenantGuardDeps, 'tokenOf' | 'tokenHint'>): Hook;
+  /** the same check without an answer, for surfaces with their own error shapes (the drop-in endpoints) */
+  tenantAuthenticator: ReturnType<typeof tenantAuthenticator>;
   /** the admin surface's onRequest hook */
   adminGuard: Hook;
   /** `POST /admin/logout`: register inside the admin-guarded scope */
@@ -36,6 +38,7 @@ export function apiSecurity(sys: Pick<System, 'config' | 'redis' | 'keys' | 'sto
   const sessions = redisSessionStore(sys.redis, sys.keys);
   return {
     tenantGuard: (reading = {}) => tenantGuard({ store: sys.stores.fleet, throttle: tenantThrottle, ...reading }),
+    tenantAuthenticator: tenantAuthenticator({ store: sys.stores.fleet, throttle: tenantThrottle }),
     adminGuard: adminGuard({
       adminToken: opts.adminToken,
       sessions,

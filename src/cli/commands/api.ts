@@ -1,5 +1,6 @@
 import { buildApiServer } from '../../api/server.js';
 import { defineCommand } from '../args.js';
+import { FAIL_FAST } from '../../system.js';
 import { bootstrap, untilSignal } from '../bootstrap.js';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -12,7 +13,8 @@ export const api = defineCommand({
     host: { type: 'string', value: 'ADDR', description: 'address to listen on (0.0.0.0 for every interface)', defaultText: '$QUOTAFLOW_API_HOST or 127.0.0.1' },
   },
   async run(f) {
-    const { logger, sys } = await bootstrap({ name: 'api', oneOff: false });
+    // a request answers 503 within seconds when Redis is down, and nothing is queued after its caller was answered
+    const { logger, sys } = await bootstrap({ name: 'api', oneOff: false, profile: FAIL_FAST });
     const port = f.port ?? sys.config.apiPort;
     const host = f.host ?? sys.config.apiHost;
     if (!sys.config.adminToken) logger.warn('QUOTAFLOW_ADMIN_TOKEN is unset: the admin API, Bull Board and the dashboard are off');
