@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { createScrubber } from './core/scrub.js';
 
 export type { Logger };
 
@@ -23,6 +24,19 @@ export const REDACT_PATHS = [
   '*.token',
 ];
 
+/**
+ * The exact values of the fleet's secrets, removed from every line this
+ * process logs, whatever field they hide in (a worker sets them when it
+ * loads the fleet). The last line of defence: secrets should never reach a
+ * log call at all.
+ */
+export const logScrubber = createScrubber();
+
+/** A destination that scrubs each chunk before writing it. */
+function scrubbing(out: NodeJS.WritableStream | DestinationStream): DestinationStream {
+  return { write: (chunk: string) => void out.write(logScrubber.scrub(chunk)) };
+}
+
 export interface LoggerOptions {
   level: string;
   name?: string;
@@ -38,8 +52,8 @@ export function createLogger(options: LoggerOptions): Logger {
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
   };
   // pretty lines are made from pino's own JSON output, so redaction has already happened
-  if (options.format === 'pretty') return pino(opts, prettyDestination(options.destination ?? process.stdout));
-  return options.destination ? pino(opts, options.destination) : pino(opts);
+  if (options.format === 'pretty') return pino(opts, scrubbing(prettyDestination(options.destination ?? process.stdout)));
+  return pino(opts, scrubbing(options.destination ?? process.stdout));
 }
 
 /**

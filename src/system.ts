@@ -57,6 +57,19 @@ export interface System {
   close(): Promise<void>;
 }
 
+/** Share of maxmemory past which Redis is reported not ready: writes (enqueues, admissions) are about to fail. */
+const MEMORY_PRESSURE = 0.9;
+
+/** Redis answers, and has room to write: a Redis near its maxmemory refuses writes with OOM. */
+async function redisReady(redis: Redis): Promise<void> {
+  await redis.ping();
+  const info = await redis.info('memory');
+  const field = (name: string): number => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? 0);
+  const used = field('used_memory');
+  const max = field('maxmemory');
+  if (max > 0 && used / max >= MEMORY_PRESSURE) throw new Error(`memory pressure: ${Math.round((used / max) * 100)}% of maxmemory used`);
+}
+
 /** Applies the database migrations and closes the database: all `quotaflow migrate` needs (no Redis). */
 export async function migrateOnly(config: Config, logger: Logger): Promise<'postgres' | 'pglite'> {
   const handle = await openDatabase({ ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}), dataDir: config.dataDir });
@@ -157,7 +170,7 @@ export async function openSystem(config: Config, logger: Logger, opts: { migrate
     loadFleet,
     snapshot: () => quotaSnapshot({ fleet: loadFleet, limiter, ledger: pg.ledger, day, clock: Date.now }),
     ping: async () => {
-      const [r, p] = await Promise.all([check(() => redis.ping()), check(() => handle.db.execute(sql`select 1`))]);
+      const [r, p] = await Promise.all([check(() => redisReady(redis)), check(() => handle.db.execute(sql`select 1`))]);
       return { redis: r, postgres: p };
     },
     announce,

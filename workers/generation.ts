@@ -3,6 +3,9 @@ import { createGeminiPool } from '../src/adapters/gemini/index.js';
 import { GENERATION_QUEUE, encodeFailure, type GenerationJobData, type GenerationResult } from '../src/adapters/queue/job-contract.js';
 import { parseJobData } from '../src/adapters/queue/job-data.js';
 import { createJobLifecycle } from '../src/adapters/queue/job-lifecycle.js';
+import { scrubOutcomes } from '../src/adapters/gemini/scrub-outcomes.js';
+import { createScrubber } from '../src/core/scrub.js';
+import { logScrubber } from '../src/logger.js';
 import { createJobEventSink } from '../src/adapters/redis/job-events.js';
 import { guardRedisMemory } from '../src/adapters/queue/memory-guard.js';
 import { startHeartbeat, workerId } from '../src/adapters/redis/heartbeat.js';
@@ -41,14 +44,24 @@ export async function startGenerationWorker(sys: System, opts: GenerationWorkerO
   const alerts: Alerts = opts.alerts ?? { send: (e) => logger.warn({ alert: e.kind, subject: e.subject }, e.detail) };
   const metrics = opts.metrics ?? NO_METRICS;
   await sys.restoreBlocks();
-  const fleet = await createFleetCache(sys.fleetSource, { logger, announce: sys.announce });
+  const scrubber = createScrubber();
+  const fleet = await createFleetCache(sys.fleetSource, {
+    logger,
+    announce: sys.announce,
+    // a secret an upstream or proxy echoes back never leaves this process: not in logs, outcomes, reasons or alerts
+    onSecrets: (values) => {
+      scrubber.set(values);
+      logScrubber.set(values);
+    },
+  });
   if (fleet.current().fleet.keys.length === 0) {
     logger.warn('the stored fleet has no keys: jobs will fail with no_keys until a fleet is applied (`quotaflow apply -f fleet.json`)');
   }
   const lifecycle = createJobLifecycle(sys.redis, sys.keys);
   const events = createJobEventSink(sys.redis, sys.keys);
   const pool = createGeminiPool({ baseUrl: config.geminiBaseUrl, timeoutMs: config.geminiTimeoutMs, secretOf: fleet.secretOf });
-  const gemini = opts.wrapUpstream ? opts.wrapUpstream(pool) : pool;
+  const scrubbed = scrubOutcomes(pool, scrubber);
+  const gemini = opts.wrapUpstream ? opts.wrapUpstream(scrubbed) : scrubbed;
   const usage = createUsageBuffer((events) => sys.stores.usage.write(events), { logger });
   const leaser = createLeaser({ limiter: sys.limiter, ledger: sys.ledger, day: sys.day });
   const blame = createBlamer({

@@ -1,4 +1,6 @@
 import { Queue, Worker, type Job } from 'bullmq';
+import { createScrubber } from '../src/core/scrub.js';
+import { logScrubber } from '../src/logger.js';
 import { createWebhookAlerts } from '../src/adapters/alerts/webhook.js';
 import { createGeminiPool } from '../src/adapters/gemini/index.js';
 import { evaluateKeyPriorities } from '../src/app/dynamic-priority.js';
@@ -37,16 +39,23 @@ export async function startMaintenanceWorker(sys: System, opts: MaintenanceOptio
   const { config, logger } = sys;
   const alerts = opts.alerts ?? createWebhookAlerts(config, logger);
   let secrets = new Map<string, string>();
+  const scrubber = createScrubber();
   const gemini = createGeminiPool({ baseUrl: config.geminiBaseUrl, timeoutMs: Math.min(config.geminiTimeoutMs, 30_000), secretOf: (id) => secrets.get(id), maxClients: 10_000 });
 
   const handlers: Record<MaintenanceJob, () => Promise<unknown>> = {
     'health-check': async () => {
       // fresh secrets each run: a key whose secret changed is probed with the new one
       secrets = await sys.fleetSource.loadSecrets();
+      scrubber.set(secrets.values());
+      logScrubber.set(secrets.values());
       return runHealthCheck({
         keys: () => sys.stores.fleet.keys(),
         fleet: () => sys.fleetSource.load(),
-        probe: (c) => gemini.probe(c),
+        // a probe's failure text becomes a disabled key's reason and an alert: never with a secret in it
+        probe: async (c) => {
+          const r = await gemini.probe(c);
+          return r.outcome.kind === 'failure' ? { ...r, outcome: { ...r.outcome, message: scrubber.scrub(r.outcome.message) } } : r;
+        },
         disable: (keyId, reason) => sys.records.disableKey(keyId, reason),
         enable: (keyId) => sys.stores.fleet.enableKey(keyId),
         announce: sys.announce,

@@ -29,10 +29,13 @@ export async function createFleetCache(
     onReload?: (fleet: Fleet) => void;
     /** publishes the stored fleet again when Redis lost the announcement (a restart without persistence) */
     announce?: () => Promise<void>;
+    /** the decrypted secrets, each time they are (re)loaded: what must be scrubbed from anything leaving the process */
+    onSecrets?: (values: string[]) => void;
   },
 ): Promise<FleetCache> {
   let index = buildFleetIndex(await source.load());
   let secrets = await source.loadSecrets();
+  opts.onSecrets?.([...secrets.values()]);
   let lastVerify = Date.now();
   let busy = false;
 
@@ -40,6 +43,7 @@ export async function createFleetCache(
     const [fleet, sec] = await Promise.all([source.load(), source.loadSecrets()]);
     index = buildFleetIndex(fleet);
     secrets = sec;
+    opts.onSecrets?.([...sec.values()]);
     opts.logger.info({ version: fleet.version, keys: fleet.keys.length }, 'fleet reloaded');
     opts.onReload?.(fleet);
   };

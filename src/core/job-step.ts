@@ -221,10 +221,21 @@ export function callStep(jobId: string, state: JobState, call: CallReport, rando
     random,
   });
   const blame = [...decision.blame, ...opened];
-  if (decision.kind === 'fail') return { state: next, attempt, blame, switched, next: { kind: 'failed', reason: decision.reason, message: decision.message } };
+  if (decision.kind === 'fail') return { state: next, attempt, blame, switched, next: { kind: 'failed', reason: decision.reason, message: tenantFacing(jobId, candidate, outcome, decision.message) } };
   const pair: TriedPair = { keyId: candidate.keyId, model: candidate.model, until: call.now + decision.pairBackoffMs };
   const tried = [...state.tried.filter((t) => t.until > call.at && !(t.keyId === pair.keyId && t.model === pair.model)), pair];
   return { state: { ...next, tried }, attempt, blame, switched, next: { kind: 'retry' } };
+}
+
+/**
+ * What a tenant reads when its job failed on an upstream refusal. Upstream
+ * error text from an operator (central) key is the operator's business and
+ * may name its projects: the tenant gets the kind of failure and where the
+ * operator's log has the details. Safety blocks are our own wording.
+ */
+function tenantFacing(jobId: string, candidate: Candidate, outcome: Outcome, message: string): string {
+  if (!candidate.central || outcome.kind !== 'failure' || outcome.failure !== 'bad_request') return message;
+  return `the request was refused upstream (${outcome.failure}, HTTP ${outcome.status ?? 'none'}) on an operator key; the operator's log has the details for job ${jobId}`;
 }
 
 /** What the breaker hears about this outcome (re-exported for the I/O step that settles). */
