@@ -7,6 +7,7 @@ import { scrubOutcomes } from '../src/adapters/gemini/scrub-outcomes.js';
 import { createScrubber } from '../src/core/scrub.js';
 import { logScrubber } from '../src/logger.js';
 import { createJobEventSink } from '../src/adapters/redis/job-events.js';
+import { createConversationMemory } from '../src/adapters/redis/conversations.js';
 import { guardRedisMemory } from '../src/adapters/queue/memory-guard.js';
 import { startHeartbeat, workerId } from '../src/adapters/redis/heartbeat.js';
 import { viaRedis } from '../src/adapters/redis/errors.js';
@@ -59,6 +60,7 @@ export async function startGenerationWorker(sys: System, opts: GenerationWorkerO
   }
   const lifecycle = createJobLifecycle(sys.redis, sys.keys);
   const events = createJobEventSink(sys.redis, sys.keys);
+  const conversations = createConversationMemory(sys.redis, sys.keys);
   const pool = createGeminiPool({ baseUrl: config.geminiBaseUrl, timeoutMs: config.geminiTimeoutMs, secretOf: fleet.secretOf });
   const scrubbed = scrubOutcomes(pool, scrubber);
   const gemini = opts.wrapUpstream ? opts.wrapUpstream(scrubbed) : scrubbed;
@@ -112,7 +114,7 @@ export async function startGenerationWorker(sys: System, opts: GenerationWorkerO
     if (!data.state) await lifecycle.started(data.request.tenantId, jobId).catch((err: unknown) => logger.warn({ jobId, err: errorMessage(err) }, 'could not mark the job started'));
     let decision;
     try {
-      decision = await processJob(jobId, data, { fleet: fleet.current, leaser, upstream: gemini, usage, blame, saveState, clock: Date.now, random: Math.random, logger, metrics, alerts, events });
+      decision = await processJob(jobId, data, { fleet: fleet.current, leaser, upstream: gemini, usage, blame, saveState, clock: Date.now, random: Math.random, logger, metrics, alerts, events, conversations });
     } catch (err) {
       if (err instanceof DependencyError) {
         // Postgres or Redis trouble: the job waits and tries again instead of spending attempts

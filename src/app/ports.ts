@@ -157,6 +157,12 @@ export interface Upstream {
   generateStream(call: { keyId: string; model: string; request: GenerationRequest }, onChunk: (chunk: StreamChunk) => Promise<void>): Promise<{ outcome: Outcome; latencyMs: number }>;
 }
 
+/** Which project served a conversation's last turn, so the next turn can go back to it (implicit prompt caching). */
+export interface ConversationMemory {
+  lastProject(tenantId: string, conversationId: string): Promise<string | null>;
+  remember(tenantId: string, conversationId: string, projectId: string): Promise<void>;
+}
+
 /** Where a streamed job's events go (chunks as they arrive, a reset, the end): readers follow them. */
 export interface JobEvents {
   chunk(jobId: string, chunk: StreamChunk): Promise<void>;

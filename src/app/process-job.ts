@@ -10,7 +10,7 @@ import { estimateInputTokens } from '../core/tokens.js';
 import type { FailureReason } from '../core/types.js';
 import type { Logger } from '../logger.js';
 import { picoToMicros, type Lease, type Leaser } from './leaser.js';
-import { NO_METRICS, type Alerts, type JobEvents, type JobMetrics, type Upstream, type UsageSink } from './ports.js';
+import { NO_METRICS, type Alerts, type ConversationMemory, type JobEvents, type JobMetrics, type Upstream, type UsageSink } from './ports.js';
 
 export { DEFAULT_BUDGET, type Budget };
 
@@ -36,6 +36,8 @@ export interface ProcessDeps {
   alerts?: Alerts;
   /** a streamed job's chunks and resets (requests with `stream: true`) */
   events?: JobEvents;
+  /** where a conversation's last project is kept (requests with `affinity: 'conversation'`) */
+  conversations?: ConversationMemory;
 }
 
 /**
@@ -51,10 +53,12 @@ export async function processJob(jobId: string, data: GenerationJobData, deps: P
   const tokens = estimateInputTokens(data.request);
   let state: JobState = data.state ? structuredClone(data.state) : emptyState();
   let preferredGrace = Boolean(data.request.maxWaitForPreferredMs);
+  const conversation = data.request.affinity === 'conversation' ? data.request.conversationId : undefined;
+  const conversationProject = conversation && deps.conversations ? await deps.conversations.lastProject(data.request.tenantId, conversation) : null;
 
   for (;;) {
     const now = deps.clock();
-    const plan = planStep(ctx, state, deps.fleet(), now, { preferredGrace });
+    const plan = planStep(ctx, state, deps.fleet(), now, { preferredGrace, conversationProject });
     if (plan.kind === 'failed') return plan;
 
     const leased = await deps.leaser.acquire(plan.groups, tokens, `${jobId}:${state.attempts.length}:${randomUUID().slice(0, 8)}`, {
@@ -82,6 +86,7 @@ export async function processJob(jobId: string, data: GenerationJobData, deps: P
       deps.logger.warn({ jobId, keyId: call.candidate.keyId, model: call.candidate.model, failure, status }, `upstream ${failure}: ${message}`);
     }
     if (step.blame.length) await deps.blame(step.blame);
+    if (step.next.kind === 'completed' && conversation && deps.conversations) await deps.conversations.remember(data.request.tenantId, conversation, call.candidate.projectId);
     if (step.next.kind !== 'retry') return step.next;
     await deps.saveState(state);
   }

@@ -1,11 +1,14 @@
 import { breakerReportOf, decideFailure, type BlameAction } from './failure-policy.js';
 import type { FleetIndex } from './fleet-index.js';
 import type { AttemptRecord, Budget, GenerationResult, JobState, TriedPair } from './job.js';
+import { describePin, pinnedKeys, preferProject } from './affinity.js';
 import { planLease, type Candidate, type CandidateGroup } from './lease-plan.js';
 import type { Outcome } from './outcome.js';
 import { DEFAULT_DEADLINE_MS, type GenerationRequest } from './request.js';
-import type { FailureReason, Tenant, TenantLimits } from './types.js';
-import { DEFAULT_TENANT_SETTINGS } from './types.js';
+import { tenantGate, type TenantLimitsGate } from './tenant-gate.js';
+import type { FailureReason } from './types.js';
+
+export { budgetFailure, tenantGate, type TenantLimitsGate } from './tenant-gate.js';
 
 /**
  * A generation job's next step as pure functions of (state, what happened,
@@ -30,48 +33,6 @@ export function deadlineOf(ctx: JobContext): number {
   return ctx.enqueuedAt + (ctx.request.deadlineMs ?? ctx.budget.defaultDeadlineMs);
 }
 
-/** The tenant limits the admission step enforces, as the leaser takes them (0 = none). */
-export interface TenantLimitsGate {
-  tenantId: string;
-  window: { rpm: number; tpm: number };
-  rpd: number;
-  tokensPerDay: number;
-  centralRpd: number;
-  centralTokensPerDay: number;
-  budgetMicros: number | null;
-}
-
-/** The tenant's limits for the admission step, or undefined when it has none (the step then skips them). */
-export function tenantGate(tenant: Tenant): TenantLimitsGate | undefined {
-  const s = tenant.settings ?? DEFAULT_TENANT_SETTINGS;
-  const l: TenantLimits = s.limits;
-  const gated = l.rpm !== undefined || l.tpm !== undefined || l.rpd !== undefined || l.tokensPerDay !== undefined || l.centralRpd !== undefined || l.centralTokensPerDay !== undefined || s.budget !== null;
-  if (!gated) return undefined;
-  return {
-    tenantId: tenant.id,
-    window: { rpm: l.rpm ?? 0, tpm: l.tpm ?? 0 },
-    rpd: l.rpd ?? 0,
-    tokensPerDay: l.tokensPerDay ?? 0,
-    centralRpd: l.centralRpd ?? 0,
-    centralTokensPerDay: l.centralTokensPerDay ?? 0,
-    budgetMicros: s.budget ? Math.round(s.budget.monthly * 1_000_000) : null,
-  };
-}
-
-const LIMIT_WORDS: Record<string, string> = {
-  rpd: 'requests per day (rpd)',
-  tokensPerDay: 'tokens per day (tokensPerDay)',
-  centralRpd: 'requests per day on central keys (centralRpd)',
-  centralTokensPerDay: 'tokens per day on central keys (centralTokensPerDay)',
-  budget: 'monthly budget',
-};
-
-/** The tenant is over a daily limit or its monthly budget: the job ends with `budget`, naming the limit. */
-export function budgetFailure(tenantId: string, limit: string, value: number): Failed {
-  const shown = limit === 'budget' ? `${(value / 1_000_000).toFixed(2)} USD` : String(value);
-  return { kind: 'failed', reason: 'budget', message: `tenant "${tenantId}" has reached its ${LIMIT_WORDS[limit] ?? limit} of ${shown}; it resets with the next quota day${limit === 'budget' ? ' (the budget: next month)' : ''}` };
-}
-
 export interface LeasePlan {
   kind: 'lease';
   groups: CandidateGroup[];
@@ -86,7 +47,7 @@ export interface LeasePlan {
 }
 
 /** Before a lease: fail now (deadline, budget, unknown tenant/model, no keys), or which candidates to offer. */
-export function planStep(ctx: JobContext, state: JobState, fleet: FleetIndex, now: number, opts: { preferredGrace: boolean }): Failed | LeasePlan {
+export function planStep(ctx: JobContext, state: JobState, fleet: FleetIndex, now: number, opts: { preferredGrace: boolean; conversationProject?: string | null }): Failed | LeasePlan {
   const { request: req, budget } = ctx;
   const deadline = deadlineOf(ctx);
   const fail = (reason: FailureReason, message: string): Failed => ({ kind: 'failed', reason, message });
@@ -101,19 +62,26 @@ export function planStep(ctx: JobContext, state: JobState, fleet: FleetIndex, no
   if (last && state.switches >= budget.maxSwitches) chain = [last.model];
 
   const tried = state.tried.filter((t) => t.until > now);
-  const skip = (keyId: string, model: string): boolean => tried.some((t) => t.keyId === keyId && t.model === model);
-  // the same for every job of a tenant until the fleet changes, unless this job must skip pairs
-  const plan = tried.length
-    ? planLease(fleet, { tenantId: tenant.id, chain, skip })
-    : fleet.memo(`plan:${tenant.id}:${chain.join(',')}`, () => planLease(fleet, { tenantId: tenant.id, chain }));
+  const pinned = pinnedKeys(fleet, req.affinity);
+  const skip = (keyId: string, model: string): boolean => (pinned !== undefined && !pinned(keyId)) || tried.some((t) => t.keyId === keyId && t.model === model);
+  // the same for every job of a tenant until the fleet changes, unless this job must skip pairs or is pinned
+  const plan =
+    tried.length || pinned
+      ? planLease(fleet, { tenantId: tenant.id, chain, skip })
+      : fleet.memo(`plan:${tenant.id}:${chain.join(',')}`, () => planLease(fleet, { tenantId: tenant.id, chain }));
   if (plan.kind === 'no_keys') return fail('no_keys', plan.detail);
+  if (pinned && req.affinity !== undefined && req.affinity !== 'conversation' && plan.groups.length === 0 && !tried.length) {
+    return fail('no_keys', describePin(req.affinity, tenant.id));
+  }
+  // a memoized plan is shared: the conversation's preference goes on a copy
+  const groups = req.affinity === 'conversation' && opts.conversationProject ? preferProject(plan.groups, opts.conversationProject) : plan.groups;
 
   const first = chain[0];
   const graceEnds = ctx.enqueuedAt + (req.maxWaitForPreferredMs ?? 0);
   if (opts.preferredGrace && first && now < graceEnds && chain.length > 1) {
-    return { kind: 'lease', groups: plan.groups.filter((g) => g.model === first), gate: tenantGate(tenant), waitCap: Math.min(deadline, graceEnds), preferredOnly: true, tried };
+    return { kind: 'lease', groups: groups.filter((g) => g.model === first), gate: tenantGate(tenant), waitCap: Math.min(deadline, graceEnds), preferredOnly: true, tried };
   }
-  return { kind: 'lease', groups: plan.groups, gate: tenantGate(tenant), waitCap: deadline, preferredOnly: false, tried };
+  return { kind: 'lease', groups, gate: tenantGate(tenant), waitCap: deadline, preferredOnly: false, tried };
 }
 
 export interface WaitInfo {

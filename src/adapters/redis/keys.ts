@@ -50,6 +50,8 @@ export interface RedisKeys {
   tenant(tenantId: string): TenantKeys;
   /** a streamed job's events (a Redis stream); its name is also the channel that announces new ones */
   jobEvents(jobId: string): string;
+  /** the project that served a conversation's last turn */
+  conversation(tenantId: string, conversationId: string): string;
   /** live workers: member = worker id, score = last heartbeat (ms) */
   readonly workers: string;
   /** BullMQ's hash of a generation job (same naming as BullMQ's own key builder) */
@@ -77,6 +79,7 @@ export function redisKeys(prefix: string): RedisKeys {
       month: (monthId: string) => k('tn', tenantId, 'mo', monthId),
     }),
     jobEvents: (jobId: string) => k('ev', jobId),
+    conversation: (tenantId: string, conversationId: string) => k('conv', tenantId, conversationId),
     workers: k('workers'),
     job: (queue: string, jobId: string) => k(queue, jobId),
   });
