@@ -88,6 +88,10 @@ const schema = z.object({
   QUOTAFLOW_MAX_REQUEST_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(8 * 1024 * 1024),
   QUOTAFLOW_MAX_INLINE_BYTES: z.coerce.number().int().min(0).max(64 * 1024 * 1024).default(4 * 1024 * 1024),
   QUOTAFLOW_CATALOG: z.string().min(1).optional(),
+  // how long a discovered or learned limit goes without a 429 before discovery probes above it again
+  QUOTAFLOW_DISCOVERY_QUIET_MS: z.coerce.number().int().min(1000).default(24 * 3_600_000),
+  // the sliding window of RPM/TPM: Gemini's minute; shorter only to simulate time in tests and benchmarks
+  QUOTAFLOW_WINDOW_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
 });
 
 export interface RedisNode {
@@ -159,6 +163,10 @@ export type Config = Readonly<{
   requestCaps: Readonly<{ maxRequestBytes: number; maxInlineBytes: number }>;
   /** a catalog override file (QUOTAFLOW_CATALOG): docs/catalog.md */
   catalogFile: string | undefined;
+  /** a limit discovery settled on is probed upward again after this long without a 429 */
+  discoveryQuietMs: number;
+  /** the RPM/TPM sliding window (60 s; shorter only for tests and benchmarks) */
+  windowMs: number;
 }>;
 
 export { ConfigError };
@@ -202,6 +210,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     producerCaps: Object.freeze({ maxQueuedJobs: e.QUOTAFLOW_TENANT_MAX_JOBS, maxQueuedBytes: e.QUOTAFLOW_TENANT_MAX_BYTES }),
     requestCaps: Object.freeze({ maxRequestBytes: e.QUOTAFLOW_MAX_REQUEST_BYTES, maxInlineBytes: e.QUOTAFLOW_MAX_INLINE_BYTES }),
     catalogFile: e.QUOTAFLOW_CATALOG?.trim() || undefined,
+    discoveryQuietMs: e.QUOTAFLOW_DISCOVERY_QUIET_MS,
+    windowMs: e.QUOTAFLOW_WINDOW_MS,
   });
 }
 

@@ -9,11 +9,18 @@ import { createRedisLimiter } from './adapters/redis/limiter.js';
 import { directoryEntries, publishTenantDirectory } from './adapters/redis/tenant-directory.js';
 import { createAdmin, type Admin } from './app/admin.js';
 import type { FleetRecords, FleetSource, Ledger, Limiter } from './app/ports.js';
-import { quotaSnapshot, type QuotaSnapshot } from './app/snapshot.js';
+import { fleetScopes, quotaSnapshot, type QuotaSnapshot } from './app/snapshot.js';
+import { loadDiscovery, saveDiscovery, type StoredDiscovery } from './adapters/postgres/discovery-repo.js';
+import { viaPostgres } from './adapters/postgres/errors.js';
+import { createDiscoveryStates } from './adapters/redis/discovery-store.js';
+import { DEFAULT_DISCOVERY_PARAMS } from './core/discovery.js';
+import { WINDOW_DIMENSIONS } from './core/dimensions.js';
 import type { DemotionStore, ExclusionStore, FleetStore, UsageStore } from './app/stores.js';
 import { environmentLookup, type Config } from './config.js';
 import { DEFAULT_BREAKER, type BreakerConfig } from './core/breaker.js';
 import { buildFleetIndex, type FleetIndex } from './core/fleet-index.js';
+import type { Fleet } from './core/types.js';
+import { readCatalogFile } from './adapters/catalog/catalog-files.js';
 import { fixedLengthDay, pacificDay, type DayClock } from './core/pacific-day.js';
 import { scopeOf } from './core/scope.js';
 import { errorMessage } from './errors.js';
@@ -54,6 +61,10 @@ export interface System {
   announce(): Promise<void>;
   /** puts day exclusions from Postgres back into Redis (after a Redis restart, at start) */
   restoreBlocks(): Promise<number>;
+  /** keeps the discovered limits (live in Redis) in Postgres; returns the rows that changed */
+  syncDiscovery(): Promise<number>;
+  /** puts discovered limits from Postgres back into Redis where Redis lost them (at start) */
+  restoreDiscovery(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -90,6 +101,8 @@ export async function openSystem(config: Config, logger: Logger, opts: { migrate
   if (handle.kind === 'pglite') logger.warn(PGLITE_WARNING);
   if (opts.migrate !== false) await migrateDatabase(handle);
   const pg = createPostgresStores(handle.db, { secretKey: config.secretKey });
+  // the operator's catalog file sits under the fleet's own catalog section; read once, here
+  const catalogFile = config.catalogFile ? await readCatalogFile(config.catalogFile) : null;
   for (const w of redisWarnings(config.redis)) logger.warn(w);
   const profile = opts.profile ?? { kind: 'blocking' };
   let lastRedisWarning = 0;
@@ -115,7 +128,8 @@ export async function openSystem(config: Config, logger: Logger, opts: { migrate
   const prefix = hashTagPrefix(config.prefix, config.redis.mode);
   const keys = redisKeys(prefix);
   const breaker: BreakerConfig = { ...DEFAULT_BREAKER, failureThreshold: config.breaker.threshold, openMs: config.breaker.openMs };
-  const limiter = createRedisLimiter(redis, keys, { breaker });
+  const limiter = createRedisLimiter(redis, keys, { breaker, windowMs: config.windowMs, discovery: { ...DEFAULT_DISCOVERY_PARAMS, quietMs: config.discoveryQuietMs } });
+  const discoveryStates = createDiscoveryStates(redis, keys);
   const day = config.dayLengthMs ? fixedLengthDay(config.dayLengthMs) : pacificDay;
 
   const announce = async (): Promise<void> => {
@@ -127,9 +141,11 @@ export async function openSystem(config: Config, logger: Logger, opts: { migrate
       await redis.publish(keys.fleetVersion, v);
     });
   };
-  const loadFleet = async (): Promise<FleetIndex> => buildFleetIndex(await pg.fleetSource.load());
+  const loadStored = async (): Promise<Fleet> => ({ ...(await pg.fleetSource.load()), catalogFile });
+  const loadFleet = async (): Promise<FleetIndex> => buildFleetIndex(await loadStored());
   const fleetSource: FleetSource = {
     ...pg.fleetSource,
+    load: loadStored,
     announcedVersion: () => viaRedis('fleet version read', () => redis.get(keys.fleetVersion)),
     async subscribe(onChange) {
       // a subscriber waits out outages whatever the process's profile
@@ -183,6 +199,23 @@ export async function openSystem(config: Config, logger: Logger, opts: { migrate
         await limiter.block(scopeOf(r.projectId, r.model), 'day', ttl, r.reason);
       }
       return rows.length;
+    },
+    async syncDiscovery() {
+      const scopes = fleetScopes(await loadFleet());
+      const rows: StoredDiscovery[] = [];
+      for (const sc of scopes) {
+        const states = await discoveryStates.read(sc.scope);
+        for (const [dimension, state] of Object.entries(states)) rows.push({ projectId: sc.projectId, model: sc.model, dimension, state });
+      }
+      return rows.length ? viaPostgres('discovery save', () => saveDiscovery(handle.db, rows)) : 0;
+    },
+    async restoreDiscovery() {
+      let restored = 0;
+      for (const row of await viaPostgres('discovery load', () => loadDiscovery(handle.db))) {
+        const dim = WINDOW_DIMENSIONS.find((d) => d === row.dimension);
+        if (dim && (await discoveryStates.restore(scopeOf(row.projectId, row.model), dim, row.state))) restored++;
+      }
+      return restored;
     },
     async close() {
       await redis.quit().catch(() => redis.disconnect());

@@ -45,6 +45,7 @@ export async function startGenerationWorker(sys: System, opts: GenerationWorkerO
   const alerts: Alerts = opts.alerts ?? { send: (e) => logger.warn({ alert: e.kind, subject: e.subject }, e.detail) };
   const metrics = opts.metrics ?? NO_METRICS;
   await sys.restoreBlocks();
+  await sys.restoreDiscovery();
   const scrubber = createScrubber();
   const fleet = await createFleetCache(sys.fleetSource, {
     logger,

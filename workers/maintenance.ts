@@ -16,6 +16,7 @@ export interface MaintenanceOptions {
   capacityCheckEveryMs?: number;
   keyPriorityEveryMs?: number;
   retentionEveryMs?: number;
+  discoverySyncEveryMs?: number;
   usageRetentionDays?: number;
   /** default: createWebhookAlerts(sys.config, sys.logger) */
   alerts?: Alerts;
@@ -69,6 +70,8 @@ export async function startMaintenanceWorker(sys: System, opts: MaintenanceOptio
       const snap = await sys.snapshot();
       return alertNoCapacity(snap.fleet, snap.scopes, alerts);
     },
+    // discovered limits live in Redis; Postgres keeps them across a Redis restart
+    'discovery-sync': () => sys.syncDiscovery(),
     'key-priority': () =>
       evaluateKeyPriorities({
         buckets: (since) => sys.stores.usage.keyOutcomeBuckets(since),
@@ -80,6 +83,7 @@ export async function startMaintenanceWorker(sys: System, opts: MaintenanceOptio
       }),
   };
   const every: Record<MaintenanceJob, number> = {
+    'discovery-sync': o.discoverySyncEveryMs,
     'health-check': o.healthCheckEveryMs,
     'expire-exclusions': o.expireExclusionsEveryMs,
     'usage-retention': o.retentionEveryMs,

@@ -2,7 +2,8 @@ import type { BreakerReport } from '../core/breaker.js';
 import { windowCosts, windowLimits, type WindowValues } from '../core/dimensions.js';
 import type { Candidate, CandidateGroup } from '../core/lease-plan.js';
 import { monthOfDay, type DayClock } from '../core/pacific-day.js';
-import type { AdmitOptions, CandidateGroupRef, Ledger, Limiter, RefusedLimit, TenantGate, WaitReason } from './ports.js';
+import { discoveredDimensions } from '../core/discovery.js';
+import type { AdmitOptions, CandidateGroupRef, DiscoveryReport, Ledger, Limiter, RefusedLimit, TenantGate, WaitReason } from './ports.js';
 
 export interface Lease {
   candidate: Candidate;
@@ -43,7 +44,7 @@ export interface Leaser {
    * when unknown), reports the call to the scope's breaker and corrects the
    * tenant's counters; answers the tenant's month spend (micro-USD) after it.
    */
-  settle(lease: Lease, promptTokens: number, report: BreakerReport, spend?: CallSpend): Promise<{ breakerOpened: boolean; monthCostMicros: number }>;
+  settle(lease: Lease, promptTokens: number, report: BreakerReport, spend?: CallSpend, discovery?: Omit<DiscoveryReport, 'discover' | 'floors'>): Promise<{ breakerOpened: boolean; monthCostMicros: number }>;
 }
 
 /** Picodollars to micro-USD, rounded up: the budget counter never under-counts. */
@@ -72,7 +73,7 @@ function partsFor(g: CandidateGroup, random: () => number): Part[] {
   const toRef = (cands: readonly Candidate[]): CandidateGroupRef => ({
     id: g.id,
     central: g.central,
-    candidates: cands.map((c) => ({ scope: c.scope, limits: windowLimits(c.limits) })),
+    candidates: cands.map((c) => ({ scope: c.scope, limits: windowLimits(c.limits), discover: discoveredDimensions(c.limits) })),
   });
   if (g.candidates.length <= TIER_CHUNK) {
     let parts = partsOf.get(g);
@@ -171,13 +172,14 @@ export function createLeaser(deps: { limiter: Limiter; ledger: Ledger; day: DayC
       await limiter.release(lease.candidate.scope, lease.reservationId, lease.tenant ? { ...lease.tenant, central: lease.candidate.central, estTokens: lease.tokens } : undefined);
       await ledger.refund({ projectId: lease.candidate.projectId, model: lease.candidate.model, day: lease.day });
     },
-    settle: (lease, promptTokens, report, spend) =>
+    settle: (lease, promptTokens, report, spend, discovery) =>
       limiter.settle(
         lease.candidate.scope,
         lease.reservationId,
         windowCosts(promptTokens),
         report,
         lease.tenant ? { ...lease.tenant, central: lease.candidate.central, tokenDelta: (spend?.totalTokens ?? 0) - lease.tokens, costMicros: picoToMicros(spend?.costPico ?? 0n) } : undefined,
+        discovery ? { ...discovery, discover: discoveredDimensions(lease.candidate.limits), floors: windowLimits(lease.candidate.limits) } : undefined,
       ),
   };
 }

@@ -6,7 +6,7 @@ import type { ScopeStatus } from './snapshot.js';
 
 /** The maintenance queue and its jobs: one enum of names, each with a handler (workers/maintenance.ts checks at start). */
 export const MAINTENANCE_QUEUE = 'maintenance';
-export const MAINTENANCE_JOBS = ['health-check', 'expire-exclusions', 'usage-retention', 'capacity-check', 'key-priority'] as const;
+export const MAINTENANCE_JOBS = ['health-check', 'expire-exclusions', 'usage-retention', 'capacity-check', 'key-priority', 'discovery-sync'] as const;
 export type MaintenanceJob = (typeof MAINTENANCE_JOBS)[number];
 
 /** Intervals; health checks and retention are configurable (QUOTAFLOW_HEALTH_CHECK_MS, QUOTAFLOW_USAGE_RETENTION_DAYS). */
@@ -16,6 +16,7 @@ export const MAINTENANCE_DEFAULTS = Object.freeze({
   capacityCheckEveryMs: 60_000,
   keyPriorityEveryMs: 60_000,
   retentionEveryMs: 3_600_000,
+  discoverySyncEveryMs: 30_000,
   usageRetentionDays: 14,
 });
 

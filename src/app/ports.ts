@@ -5,7 +5,7 @@
  * here; test/contract runs one suite against every implementation.
  */
 import type { BreakerConfig, BreakerReport } from '../core/breaker.js';
-import type { WindowValues } from '../core/dimensions.js';
+import type { WindowDimension, WindowValues } from '../core/dimensions.js';
 import type { GenerationResult } from '../core/job.js';
 import type { Outcome, StreamChunk } from '../core/outcome.js';
 import type { GenerationRequest } from '../core/request.js';
@@ -16,8 +16,27 @@ import type { Dimension, FailureReason, Fleet } from '../core/types.js';
 
 export interface ScopeCandidate {
   scope: ScopeId;
-  /** the scope's limits in the sliding-minute dimensions */
+  /** the scope's limits in the sliding-minute dimensions (for a discovered dimension: its floor) */
   limits: WindowValues;
+  /** dimensions whose limit is discovered: admission uses what discovery admits now, never less than the floor */
+  discover?: Partial<Record<WindowDimension, boolean>>;
+}
+
+/** What a finished call tells limit discovery (see core/discovery.ts). */
+export interface DiscoveryReport {
+  event: 'success' | 'quota429' | 'other429' | 'none';
+  /** the dimension a quota 429 was about, and the limit Google named (null: it named none) */
+  dimension?: WindowDimension;
+  quotaValue?: number | null;
+  /** the dimensions discovered for this scope, and their floors */
+  discover: Partial<Record<WindowDimension, boolean>>;
+  floors: WindowValues;
+}
+
+/** A discovered limit as operators see it. */
+export interface DiscoveredLimit {
+  limit: number;
+  phase: 'slow-start' | 'additive' | 'exact';
 }
 
 export interface CandidateGroupRef {
@@ -111,7 +130,9 @@ export interface Limiter {
    * re-stamped to now (conservative); the call is reported to the scope's
    * breaker, and the tenant's counters corrected, in the same step.
    */
-  settle(scope: ScopeId, reservationId: string, costs: WindowValues, report: BreakerReport, tenant?: TenantSettle): Promise<{ breakerOpened: boolean; monthCostMicros: number }>;
+  settle(scope: ScopeId, reservationId: string, costs: WindowValues, report: BreakerReport, tenant?: TenantSettle, discovery?: DiscoveryReport): Promise<{ breakerOpened: boolean; monthCostMicros: number }>;
+  /** The discovered limits of a scope (dimensions discovery has moved), for status and metrics. */
+  discovered(scope: ScopeId): Promise<Partial<Record<WindowDimension, DiscoveredLimit>>>;
   /** Drops a reservation whose call was never made (and gives the tenant back what it counted). */
   release(scope: ScopeId, reservationId: string, tenant?: { tenantId: string; central: boolean; dayId: string; monthId: string; estTokens: number }): Promise<void>;
   breaker(scope: ScopeId): Promise<BreakerView>;

@@ -6,6 +6,7 @@ import { emptyState, type Budget, type GenerationResult, type JobState } from '.
 import { breakerReportOf, budgetCrossings, budgetFailure, callStep, DEFAULT_BUDGET, planStep, waitStep, type CallReport, type LeasePlan } from '../core/job-step.js';
 import type { Candidate } from '../core/lease-plan.js';
 import { ZERO_USAGE } from '../core/outcome.js';
+import { discoveryEventOf } from '../core/discovery.js';
 import { estimateInputTokens } from '../core/tokens.js';
 import type { FailureReason } from '../core/types.js';
 import type { Logger } from '../logger.js';
@@ -102,7 +103,7 @@ async function callUpstream(jobId: string, data: GenerationJobData, lease: Lease
   if (events && outcome.kind === 'failure' && (outcome.chunksDelivered ?? 0) > 0) await events.reset(jobId, `${outcome.failure} after ${outcome.chunksDelivered} chunk(s) from ${candidate.model}`);
   const usage = outcome.kind === 'success' ? outcome.usage : ZERO_USAGE;
   const costPico = outcome.kind === 'success' ? deps.fleet().cost(candidate.model, usage, lease.day) : 0n;
-  const { breakerOpened, monthCostMicros } = await deps.leaser.settle(lease, outcome.kind === 'success' ? usage.promptTokens : tokens, breakerReportOf(outcome), { totalTokens: usage.totalTokens, costPico });
+  const { breakerOpened, monthCostMicros } = await deps.leaser.settle(lease, outcome.kind === 'success' ? usage.promptTokens : tokens, breakerReportOf(outcome), { totalTokens: usage.totalTokens, costPico }, discoveryEventOf(outcome));
   if (plan.gate && costPico > 0n) {
     const before = monthCostMicros - picoToMicros(costPico);
     for (const pct of budgetCrossings(plan.gate.budgetMicros, before, monthCostMicros)) {

@@ -67,9 +67,14 @@ export async function quotaSnapshot(deps: SnapshotDeps): Promise<QuotaSnapshot> 
   const scopes = await Promise.all(
     fleetScopes(fleet).map(async ({ scope, projectId, model }): Promise<ScopeStatus> => {
       const limits = fleet.limits(projectId, model);
-      const [window, blocks, breaker] = await Promise.all([deps.limiter.usage(scope), deps.limiter.blocks(scope), deps.limiter.breaker(scope)]);
+      const [window, blocks, breaker, discovered] = await Promise.all([deps.limiter.usage(scope), deps.limiter.blocks(scope), deps.limiter.breaker(scope), deps.limiter.discovered(scope)]);
       const used = (d: Dimension): number => (isWindowDimension(d) ? window[d] : (dayUse.get(scope) ?? 0));
-      const dims = Object.fromEntries(DIMENSIONS.map((d) => [d, { used: used(d), limit: limits[d], source: limits.sources[d] }])) as Record<Dimension, DimensionUse>;
+      // a limit discovery has moved is shown as it now stands
+      const use = (d: Dimension): DimensionUse => {
+        const found = isWindowDimension(d) ? discovered[d] : undefined;
+        return found ? { used: used(d), limit: found.limit, source: 'discovered' } : { used: used(d), limit: limits[d], source: limits.sources[d] };
+      };
+      const dims = Object.fromEntries(DIMENSIONS.map((d) => [d, use(d)])) as Record<Dimension, DimensionUse>;
       return { projectId, model, cooldownMs: finite(blocks.coolMs), excludedMs: finite(blocks.dayMs), unsupported: fleet.isUnsupported(projectId, model), breaker, ...dims };
     }),
   );

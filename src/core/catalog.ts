@@ -115,5 +115,6 @@ export function resolveLimits(args: ResolveLimitsArgs): ResolvedLimits {
     tpm: d.tpm.value,
     rpd: d.rpd.value,
     sources: { rpm: d.rpm.source, tpm: d.tpm.source, rpd: d.rpd.source },
+    guess: { rpm: d.rpm.guess, tpm: d.tpm.guess, rpd: d.rpd.guess },
   };
 }

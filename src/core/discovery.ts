@@ -33,6 +33,10 @@
  *
  * The state is small plain JSON (Redis, shared by all workers; Postgres).
  */
+import { isWindowDimension, WINDOW_DIMENSIONS, type WindowDimension } from './dimensions.js';
+import type { Outcome } from './outcome.js';
+import type { ResolvedLimits } from './types.js';
+
 export type DiscoveryPhase = 'slow-start' | 'additive' | 'exact';
 
 export interface DiscoveryState {
@@ -157,4 +161,26 @@ export function storedDiscoveryStep(
   const state = stored ?? initialDiscovery(floor, now);
   const next = discoveryStep(state, event, now, params);
   return next === state ? stored : next;
+}
+
+/**
+ * The sliding-minute dimensions of a scope whose limit is discovered: those
+ * nobody configured (a guess: the safe floor, or a catalog estimate) and
+ * those learned from a 429 (so a project moved to a higher tier finds its
+ * new limit after a quiet period). A configured or documented value stays
+ * as it is.
+ */
+export function discoveredDimensions(limits: ResolvedLimits): Partial<Record<WindowDimension, boolean>> {
+  const out: Partial<Record<WindowDimension, boolean>> = {};
+  for (const d of WINDOW_DIMENSIONS) if (limits.guess?.[d] === true || limits.sources[d] === 'learned' || limits.sources[d] === 'default') out[d] = true;
+  return out;
+}
+
+/** What a finished call tells discovery: a success, a per-minute quota 429 of one dimension, or another 429 (capacity, spend cap). */
+export function discoveryEventOf(outcome: Outcome): { event: 'success' | 'quota429' | 'other429' | 'none'; dimension?: WindowDimension; quotaValue?: number | null } {
+  if (outcome.kind === 'success') return { event: 'success' };
+  if (outcome.failure === 'rate_unknown') return { event: 'other429' };
+  const d = outcome.violation?.dimension;
+  if (outcome.failure === 'rate_minute' && d && isWindowDimension(d)) return { event: 'quota429', dimension: d, quotaValue: outcome.violation?.quotaValue ?? null };
+  return { event: 'none' };
 }

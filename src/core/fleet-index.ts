@@ -1,4 +1,4 @@
-import { effectiveCatalog, resolveLimits, type EffectiveCatalog } from './catalog.js';
+import { effectiveCatalog, resolveLimits, UNLIMITED_RPD, type EffectiveCatalog } from './catalog.js';
 import { attemptCost, priceBook, type PriceBook } from './pricing.js';
 import { DEMOTION_STEP } from './key-health.js';
 import type { ApiKey, Fleet, Limits, Project, ResolvedLimits, Tenant } from './types.js';
@@ -91,6 +91,9 @@ export function buildFleetIndex(fleet: Fleet): FleetIndex {
           ...(learned.has(s) ? { learned: learned.get(s) } : {}),
           catalog,
         });
+        // a daily limit nobody knows is not held at a guessed floor (a day is too long to discover it
+        // step by step): Google's per-day 429 excludes the scope for the rest of the day and names it
+        if (r.guess?.rpd) r = { ...r, rpd: UNLIMITED_RPD };
         resolved.set(s, r);
       }
       return r;

@@ -24,6 +24,8 @@ export type LimitSource = 'default' | 'catalog' | 'catalog-file' | 'fleet-catalo
 
 export interface ResolvedLimits extends Limits {
   sources: Record<Dimension, LimitSource>;
+  /** per dimension: the value is a guess (nobody configured it, or the catalog only estimates it): discovery may raise it */
+  guess?: Record<Dimension, boolean>;
 }
 
 export interface Project {

@@ -186,6 +186,38 @@ describe('settle re-stamps the reservation', () => {
   });
 });
 
+describe('discovered limits (a limit nobody configured grows while calls succeed near it)', () => {
+  const disc = (s: string, rpm: number) => [{ id: `d-${s}`, candidates: [{ scope: s, limits: { rpm, tpm: 1_000_000 }, discover: { rpm: true } }] }];
+  const report = (event: 'success' | 'quota429', quotaValue?: number) => ({ event, ...(event === 'quota429' ? { dimension: 'rpm' as const, quotaValue: quotaValue ?? null } : {}), discover: { rpm: true }, floors: { rpm: 2, tpm: 1_000_000 } });
+
+  it('starts at the floor and raises the admitted limit with each success near it (slow start)', async () => {
+    const s = scope('disc');
+    expect((await admit('d1', 1, disc(s, 2))).admitted).toBe(true);
+    expect((await admit('d2', 1, disc(s, 2))).admitted).toBe(true);
+    // the floor: a third would be over 2
+    expect((await admit('d3', 1, disc(s, 2))).admitted).toBe(false);
+    await limiter.settle(s, 'd1', windowCosts(1), 'success', undefined, report('success'));
+    await limiter.settle(s, 'd2', windowCosts(1), 'success', undefined, report('success'));
+    expect((await limiter.discovered(s)).rpm?.limit).toBeGreaterThan(2);
+    expect((await admit('d4', 1, disc(s, 2))).admitted).toBe(true);
+  });
+
+  it('a quota 429 naming the limit sets it exactly', async () => {
+    const s = scope('exact');
+    await admit('e1', 1, disc(s, 2));
+    await limiter.settle(s, 'e1', windowCosts(1), 'none', undefined, report('quota429', 1));
+    expect(await limiter.discovered(s)).toMatchObject({ rpm: { limit: 1, phase: 'exact' } });
+    expect((await admit('e2', 1, disc(s, 2))).admitted).toBe(false);
+  });
+
+  it('a scope whose limit is not discovered ignores discovery reports', async () => {
+    const s = scope('fixed');
+    await admit('f1', 1, [group('g', [s, 2, 1_000_000])]);
+    await limiter.settle(s, 'f1', windowCosts(1), 'success', undefined, { ...report('success'), discover: {} });
+    expect(await limiter.discovered(s)).toEqual({});
+  });
+});
+
 describe('circuit breaker per (project, model), shared by all workers', () => {
   const fail = (sc: string, i: number) => limiter.settle(sc, `fail-${n++}-${i}`, windowCosts(1), 'failure');
 

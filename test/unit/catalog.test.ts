@@ -72,7 +72,7 @@ describe('package catalog', () => {
 
 describe('resolveLimits', () => {
   it('uses the catalog for known models', () => {
-    expect(resolveLimits({ tier: 'tier1', model: 'gemini-2.5-pro' })).toEqual({
+    expect(resolveLimits({ tier: 'tier1', model: 'gemini-2.5-pro' })).toMatchObject({
       rpm: 150,
       tpm: 2_000_000,
       rpd: 10_000,
@@ -81,7 +81,7 @@ describe('resolveLimits', () => {
   });
 
   it('falls back to the safe floor for unknown models, marked as a guess', () => {
-    expect(resolveLimits({ tier: 'tier3', model: 'gemini-9-ultra' })).toEqual({ ...DEFAULT_LIMITS, sources: { rpm: 'default', tpm: 'default', rpd: 'default' } });
+    expect(resolveLimits({ tier: 'tier3', model: 'gemini-9-ultra' })).toMatchObject({ ...DEFAULT_LIMITS, sources: { rpm: 'default', tpm: 'default', rpd: 'default' } });
     expect(resolveLimitDetails({ tier: 'tier3', model: 'gemini-9-ultra' }).rpm.guess).toBe(true);
     // a documented model whose tier Google publishes nothing for is a guess too
     expect(resolveLimitDetails({ tier: 'tier2', model: 'gemini-3.8-flash' }).tpm).toMatchObject({ source: 'default', guess: true });
@@ -89,12 +89,13 @@ describe('resolveLimits', () => {
 
   it('per dimension: discovered > learned > configured > catalog', () => {
     const r = resolveLimits({ tier: 'free', model: 'gemini-2.5-flash', configured: { rpm: 8, rpd: 500 }, learned: { rpd: 20, tpm: 9 }, discovered: { tpm: 7 } });
-    expect(r).toEqual({ rpm: 8, tpm: 7, rpd: 20, sources: { rpm: 'configured', tpm: 'discovered', rpd: 'learned' } });
+    expect(r).toMatchObject({ rpm: 8, tpm: 7, rpd: 20, sources: { rpm: 'configured', tpm: 'discovered', rpd: 'learned' } });
   });
 
   it('configured and learned apply to unknown models too', () => {
     const r = resolveLimits({ tier: 'free', model: 'new-model', configured: { tpm: 1_000 }, learned: { rpm: 3 } });
-    expect(r).toEqual({ rpm: 3, tpm: 1_000, rpd: 100, sources: { rpm: 'learned', tpm: 'configured', rpd: 'default' } });
+    expect(r).toMatchObject({ rpm: 3, tpm: 1_000, rpd: 100, sources: { rpm: 'learned', tpm: 'configured', rpd: 'default' } });
+    expect(r.guess).toEqual({ rpm: false, tpm: false, rpd: true });
   });
 
   it('a learned 0 is real; junk values are ignored', () => {
@@ -108,7 +109,7 @@ describe('resolveLimits', () => {
       { source: 'catalog-file', doc: { models: { m: { limits: { free: { tpm: 20, source: 'https://example.test b' } } } } } },
       { source: 'fleet-catalog', doc: { models: { m: { limits: { free: { rpd: 30, source: 'estimate: c' } } } } } },
     ]);
-    expect(resolveLimits({ tier: 'free', model: 'm', catalog })).toEqual({ rpm: 1, tpm: 20, rpd: 30, sources: { rpm: 'catalog', tpm: 'catalog-file', rpd: 'fleet-catalog' } });
+    expect(resolveLimits({ tier: 'free', model: 'm', catalog })).toMatchObject({ rpm: 1, tpm: 20, rpd: 30, sources: { rpm: 'catalog', tpm: 'catalog-file', rpd: 'fleet-catalog' } });
     const d = resolveLimitDetails({ tier: 'free', model: 'm', catalog });
     expect([d.tpm.note, d.rpd.guess, d.tpm.guess]).toEqual(['https://example.test b', true, false]);
     expect(resolveLimits({ tier: 'tier1', model: 'm', catalog }).sources.rpm).toBe('default');

@@ -1,6 +1,7 @@
-import type { Admission, BlockKind, BreakerReport, BreakerView, Limiter, TenantGate, WaitReason } from '../../app/ports.js';
+import type { Admission, BlockKind, BreakerReport, BreakerView, DiscoveredLimit, Limiter, ScopeCandidate, TenantGate, WaitReason } from '../../app/ports.js';
+import { admittedLimit, DEFAULT_DISCOVERY_PARAMS, storedAdmittedLimit, storedDiscoveryStep, type DiscoveryEvent, type DiscoveryParams, type DiscoveryState } from '../../core/discovery.js';
 import { breakerPhase, breakerStep, canPass, CLOSED, DEFAULT_BREAKER, type BreakerConfig, type BreakerState } from '../../core/breaker.js';
-import { WINDOW_DIMENSIONS, windowRecord, windowVector } from '../../core/dimensions.js';
+import { WINDOW_DIMENSIONS, windowRecord, windowVector, type WindowDimension } from '../../core/dimensions.js';
 import { parseScope, type ScopeId } from '../../core/scope.js';
 import { freeAfter, type Reservation } from './sliding-window.js';
 
@@ -13,6 +14,7 @@ interface ScopeState {
   window: Map<string, Reservation>;
   blocks: Partial<Record<BlockKind | 'iw', number>>;
   breaker: BreakerState;
+  discovery: Partial<Record<WindowDimension, DiscoveryState>>;
 }
 
 interface TenantState {
@@ -25,10 +27,11 @@ const NEVER = -1;
 const SAMPLE = 32;
 const MAX_NOTES = 10_000;
 
-export function createMemoryLimiter(opts: { clock: () => number; windowMs?: number; breaker?: BreakerConfig; interactiveHoldMs?: number }): Limiter {
+export function createMemoryLimiter(opts: { clock: () => number; windowMs?: number; breaker?: BreakerConfig; interactiveHoldMs?: number; discovery?: Omit<DiscoveryParams, 'windowMs'> }): Limiter {
   const { clock } = opts;
   const windowMs = opts.windowMs ?? 60_000;
   const holdMs = opts.interactiveHoldMs ?? 2_000;
+  const params: DiscoveryParams = { ...DEFAULT_DISCOVERY_PARAMS, ...opts.discovery, windowMs };
   const cfg = opts.breaker ?? DEFAULT_BREAKER;
   const scopes = new Map<ScopeId, ScopeState>();
   const tenants = new Map<string, TenantState>();
@@ -40,7 +43,7 @@ export function createMemoryLimiter(opts: { clock: () => number; windowMs?: numb
   const stateOf = (scope: ScopeId): ScopeState => {
     let s = scopes.get(scope);
     if (!s) {
-      s = { window: new Map(), blocks: {}, breaker: CLOSED };
+      s = { window: new Map(), blocks: {}, breaker: CLOSED, discovery: {} };
       scopes.set(scope, s);
     }
     return s;
@@ -67,8 +70,10 @@ export function createMemoryLimiter(opts: { clock: () => number; windowMs?: numb
     for (const [id, r] of w) if (r.at <= now - windowMs) w.delete(id);
   };
 
-  const evaluate = (scope: ScopeId, limits: readonly number[], costs: number[], now: number, lane: string): { free: number; util: number; why: WaitReason } => {
+  const evaluate = (scope: ScopeId, given: readonly number[], costs: number[], now: number, lane: string, discover: ScopeCandidate['discover']): { free: number; util: number; why: WaitReason } => {
     const s = stateOf(scope);
+    // a discovered limit is what discovery admits now; the limit given is its floor
+    const limits = WINDOW_DIMENSIONS.map((d, i) => (discover?.[d] ? storedAdmittedLimit(s.discovery[d] ?? null, given[i] ?? 0, now, params) : (given[i] ?? 0)));
     let free = now;
     let why: WaitReason = 'window';
     const block = (at: number, reason: WaitReason): void => {
@@ -137,7 +142,7 @@ export function createMemoryLimiter(opts: { clock: () => number; windowMs?: numb
           const c = (start + j) % n;
           const cand = g.candidates[c];
           if (!cand) continue;
-          const e = evaluate(cand.scope, windowVector(cand.limits), costs, now, lane);
+          const e = evaluate(cand.scope, windowVector(cand.limits), costs, now, lane, cand.discover);
           seen.set(cand.scope, e.free);
           if (e.free !== NEVER && e.free <= now) {
             found++;
@@ -174,7 +179,7 @@ export function createMemoryLimiter(opts: { clock: () => number; windowMs?: numb
       }
       return { admitted: false, earliestFreeMs: earliest === NEVER ? null : earliest, nowMs: now, why: earliestWhy, centralSkipped };
     },
-    async settle(scope, reservationId, costValues, report: BreakerReport, tenant) {
+    async settle(scope, reservationId, costValues, report: BreakerReport, tenant, disc) {
       const now = clock();
       const s = stateOf(scope);
       let breakerOpened = false;
@@ -189,6 +194,17 @@ export function createMemoryLimiter(opts: { clock: () => number; windowMs?: numb
         w.set(reservationId, { at: now, costs: windowVector(costValues) });
       };
       restamp(s.window);
+      if (disc && (disc.event === 'success' || disc.event === 'quota429')) {
+        const live = [...s.window.values()].filter((r) => r.at > now - windowMs);
+        WINDOW_DIMENSIONS.forEach((d, i) => {
+          if (!disc.discover[d] || (disc.event === 'quota429' && disc.dimension !== d)) return;
+          const used = live.reduce((n, r) => n + (r.costs[i] ?? 0), 0);
+          const amount = windowVector(costValues)[i] ?? 0;
+          const event: DiscoveryEvent = disc.event === 'success' ? { kind: 'success', used, amount } : { kind: 'quota429', quotaValue: disc.quotaValue ?? null, used, amount };
+          const next = storedDiscoveryStep(s.discovery[d] ?? null, disc.floors[d], event, now, params);
+          if (next) s.discovery[d] = next;
+        });
+      }
       let monthCostMicros = 0;
       if (tenant) {
         const ts = tenantOf(tenant.tenantId);
@@ -213,6 +229,15 @@ export function createMemoryLimiter(opts: { clock: () => number; windowMs?: numb
         day.creq--;
         day.ctok -= tenant.estTokens;
       }
+    },
+    async discovered(scope) {
+      const now = clock();
+      const out: Partial<Record<WindowDimension, DiscoveredLimit>> = {};
+      for (const d of WINDOW_DIMENSIONS) {
+        const st = stateOf(scope).discovery[d];
+        if (st) out[d] = { limit: admittedLimit(st, now, params), phase: st.phase };
+      }
+      return out;
     },
     async breaker(scope): Promise<BreakerView> {
       const now = clock();

@@ -83,6 +83,23 @@ export const modelLimits = pgTable(
   (t) => [primaryKey({ columns: [t.projectId, t.model, t.dimension, t.source] })],
 );
 
+/**
+ * Discovery state of limits nobody configured, per (project, model,
+ * dimension): Redis holds the live copy all workers share, this one survives
+ * a Redis restart. `state` is core/discovery.ts's DiscoveryState.
+ */
+export const discoveredLimits = pgTable(
+  'discovered_limits',
+  {
+    projectId: text('project_id').notNull(),
+    model: text('model').notNull(),
+    dimension: text('dimension').notNull(),
+    state: jsonb('state').notNull(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.model, t.dimension] })],
+);
+
 export const rpdLedger = pgTable(
   'rpd_ledger',
   {

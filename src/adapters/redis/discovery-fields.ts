@@ -64,3 +64,11 @@ export function parseDiscoveryFields(dim: string, values: ReadonlyArray<string |
   const [limit, floor, phase, ceiling, last429At, lastCutAt, since] = parsed.data;
   return { limit, floor, phase, ceiling, last429At, lastCutAt, since };
 }
+
+const PHASE_LETTER = { 'slow-start': 's', additive: 'a', exact: 'e' } as const satisfies Record<DiscoveryPhase, string>;
+
+/** One dimension's state as hash field/value pairs (the inverse of parseDiscoveryFields; absent values are left out). */
+export function discoveryFieldValues(dim: string, s: DiscoveryState): Array<[string, string]> {
+  const values: Array<string | null> = [String(s.limit), String(s.floor), PHASE_LETTER[s.phase], opt(s.ceiling) || null, opt(s.last429At) || null, opt(s.lastCutAt) || null, String(s.since)];
+  return discoveryFieldNames(dim).flatMap((f, i) => (values[i] === null || values[i] === undefined ? [] : [[f, values[i]] as [string, string]]));
+}

@@ -1,7 +1,9 @@
 import type { RedisClient as Redis } from './connection.js';
-import type { Admission, AdmitOptions, BlockKind, BreakerView, CandidateGroupRef, Limiter, RefusedLimit, WaitReason } from '../../app/ports.js';
+import type { Admission, AdmitOptions, BlockKind, BreakerView, CandidateGroupRef, DiscoveredLimit, DiscoveryReport, Limiter, RefusedLimit, ScopeCandidate, WaitReason } from '../../app/ports.js';
+import { admittedLimit, DEFAULT_DISCOVERY_PARAMS, type DiscoveryParams } from '../../core/discovery.js';
+import { DISCOVERY_FIELD_KEYS, discoveryFieldNames, discoveryParamArgs, parseDiscoveryFields } from './discovery-fields.js';
 import { DEFAULT_BREAKER, type BreakerConfig } from '../../core/breaker.js';
-import { DIMENSION_SPECS, WINDOW_DIMENSIONS, windowRecord, windowVector, type WindowValues } from '../../core/dimensions.js';
+import { DIMENSION_SPECS, WINDOW_DIMENSIONS, windowRecord, windowVector, type WindowDimension, type WindowValues } from '../../core/dimensions.js';
 import { parseScope, type ScopeId } from '../../core/scope.js';
 import { viaRedis } from './errors.js';
 import { redisKeys, type RedisKeys } from './keys.js';
@@ -20,6 +22,8 @@ type Scripted = Redis & {
 export interface RedisLimiterOptions {
   windowMs?: number;
   breaker?: BreakerConfig;
+  /** how discovered limits move (its windowMs is the limiter's window) */
+  discovery?: Omit<DiscoveryParams, 'windowMs'>;
   /** how long a waiting interactive job keeps batch work off the scopes it waits for, past its wake-up */
   interactiveHoldMs?: number;
 }
@@ -40,16 +44,16 @@ export function admitArguments(
   groups: readonly CandidateGroupRef[],
   windowMs: number,
   probeTimeoutMs: number,
-  opts: AdmitOptions & { holdMs: number } = { holdMs: 2_000 },
+  opts: AdmitOptions & { holdMs: number; quietMs: number } = { holdMs: 2_000, quietMs: DEFAULT_DISCOVERY_PARAMS.quietMs },
 ): { keys: string[]; args: Array<string | number> } {
   const models = new Map<string, number>();
-  const scopes = new Map<ScopeId, { index: number; model: number; limits: WindowValues }>();
+  const scopes = new Map<ScopeId, { index: number; model: number; limits: WindowValues; discover: ScopeCandidate['discover'] }>();
   for (const g of groups) {
     for (const c of g.candidates) {
       if (scopes.has(c.scope)) continue;
       const { model } = parseScope(c.scope);
       if (!models.has(model)) models.set(model, models.size + 1);
-      scopes.set(c.scope, { index: scopes.size + 1, model: models.get(model) ?? 0, limits: c.limits });
+      scopes.set(c.scope, { index: scopes.size + 1, model: models.get(model) ?? 0, limits: c.limits, discover: c.discover });
     }
   }
   const keyList = [keys.global, ...[...models.keys()].map((m) => keys.model(m))];
@@ -57,14 +61,14 @@ export function admitArguments(
   for (const [scope, s] of scopes) {
     const k = keys.scope(scope);
     keyList.push(k.window, k.costs, k.state);
-    args.push(scope, s.model, ...windowVector(s.limits));
+    args.push(scope, s.model, ...windowVector(s.limits), ...WINDOW_DIMENSIONS.map((d) => (s.discover?.[d] ? '1' : '0')));
   }
   args.push(groups.length);
   for (const g of groups) {
     keyList.push(keys.rotation(g.id));
     args.push(g.central ? '1' : '0', g.candidates.length, ...g.candidates.map((c) => scopes.get(c.scope)?.index ?? 0));
   }
-  args.push(opts.lane ?? 'interactive', opts.holdMs);
+  args.push(opts.lane ?? 'interactive', opts.holdMs, opts.quietMs, ...WINDOW_DIMENSIONS);
   const t = opts.tenant;
   if (!t) {
     args.push('0');
@@ -97,6 +101,15 @@ export function createRedisLimiter(redis: Redis, prefixOrKeys: string | RedisKey
   const r = redis as Scripted;
   const keys = typeof prefixOrKeys === 'string' ? redisKeys(prefixOrKeys) : prefixOrKeys;
   const windowMs = opts.windowMs ?? WINDOW_MS;
+  const discovery: DiscoveryParams = { ...DEFAULT_DISCOVERY_PARAMS, ...opts.discovery, windowMs };
+  /** settle's discovery section: the event, the quota 429's dimension and value, each dimension's name, flag and floor, the params */
+  const discoveryArgs = (d: DiscoveryReport | undefined): Array<string | number> => [
+    d?.event ?? 'none',
+    d?.dimension ? WINDOW_DIMENSIONS.indexOf(d.dimension) + 1 : 0,
+    d?.quotaValue ?? '',
+    ...WINDOW_DIMENSIONS.flatMap((dim) => [dim, d?.discover[dim] ? '1' : '0', d?.floors[dim] ?? 0]),
+    ...discoveryParamArgs(discovery),
+  ];
   const holdMs = opts.interactiveHoldMs ?? 2_000;
   const breaker = opts.breaker ?? DEFAULT_BREAKER;
   const redisNow = async (): Promise<number> => {
@@ -109,7 +122,7 @@ export function createRedisLimiter(redis: Redis, prefixOrKeys: string | RedisKey
   return {
     admit: (reservationId, costs, groups, admitOpts = {}) =>
       viaRedis('admission', async (): Promise<Admission> => {
-        const call = admitArguments(keys, reservationId, costs, groups, windowMs, breaker.probeTimeoutMs, { ...admitOpts, holdMs });
+        const call = admitArguments(keys, reservationId, costs, groups, windowMs, breaker.probeTimeoutMs, { ...admitOpts, holdMs, quietMs: discovery.quietMs });
         const res = await r.qfAdmit(call.keys.length, ...call.keys, ...call.args);
         const n = (i: number): number => Number(res[i] ?? 0);
         if (n(0) === 1) return { admitted: true, group: n(1) - 1, candidate: n(2) - 1, nowMs: n(3), probe: n(4) === 1 };
@@ -120,18 +133,28 @@ export function createRedisLimiter(redis: Redis, prefixOrKeys: string | RedisKey
         const why = WAIT_REASONS.find((x) => x === res[3]) ?? 'window';
         return { admitted: false, earliestFreeMs: n(1) < 0 ? null : n(1), nowMs: n(2), why, centralSkipped: n(4) === 1 };
       }),
-    settle: (scope, reservationId, costs, report, tenant) =>
+    settle: (scope, reservationId, costs, report, tenant, disc) =>
       viaRedis('settle', async () => {
         const vec = windowVector(costs);
         const call = settleArguments(keys, scope, tenant ? { tenantId: tenant.tenantId, dayId: tenant.dayId, monthId: tenant.monthId } : undefined);
-        const [, opened, month] = await r.qfSettle(call.length, ...call, reservationId, 'settle', windowMs, vec.length, ...vec, report, breaker.failureThreshold, breaker.openMs, tenant ? '1' : '0', tenant?.central ? '1' : '0', tenant?.tokenDelta ?? 0, tenant?.costMicros ?? 0);
+        const [, opened, month] = await r.qfSettle(call.length, ...call, reservationId, 'settle', windowMs, vec.length, ...vec, report, breaker.failureThreshold, breaker.openMs, tenant ? '1' : '0', tenant?.central ? '1' : '0', tenant?.tokenDelta ?? 0, tenant?.costMicros ?? 0, ...discoveryArgs(disc));
         return { breakerOpened: opened === 1, monthCostMicros: Number(month ?? 0) };
       }),
     release: (scope, reservationId, tenant) =>
       viaRedis('release', async () => {
         const zero = WINDOW_DIMENSIONS.map(() => 0);
         const call = settleArguments(keys, scope, tenant);
-        await r.qfSettle(call.length, ...call, reservationId, 'release', windowMs, zero.length, ...zero, 'none', breaker.failureThreshold, breaker.openMs, tenant ? '1' : '0', tenant?.central ? '1' : '0', tenant ? -tenant.estTokens : 0, 0);
+        await r.qfSettle(call.length, ...call, reservationId, 'release', windowMs, zero.length, ...zero, 'none', breaker.failureThreshold, breaker.openMs, tenant ? '1' : '0', tenant?.central ? '1' : '0', tenant ? -tenant.estTokens : 0, 0, ...discoveryArgs(undefined));
+      }),
+    discovered: (scope) =>
+      viaRedis('discovery read', async () => {
+        const out: Partial<Record<WindowDimension, DiscoveredLimit>> = {};
+        const [values, now] = await Promise.all([redis.hmget(keys.scope(scope).state, ...WINDOW_DIMENSIONS.flatMap((d) => discoveryFieldNames(d))), redisNow()]);
+        WINDOW_DIMENSIONS.forEach((d, i) => {
+          const state = parseDiscoveryFields(d, values.slice(i * DISCOVERY_FIELD_KEYS.length, (i + 1) * DISCOVERY_FIELD_KEYS.length));
+          if (state) out[d] = { limit: admittedLimit(state, now, discovery), phase: state.phase };
+        });
+        return out;
       }),
     breaker: (scope) =>
       viaRedis('breaker read', async (): Promise<BreakerView> => {

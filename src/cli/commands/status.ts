@@ -1,7 +1,7 @@
 import { queueReport, type QueueReport } from '../../adapters/queue/queue-report.js';
 import { liveWorkers } from '../../adapters/redis/heartbeat.js';
 import type { DimensionUse, QuotaSnapshot, ScopeStatus } from '../../app/snapshot.js';
-import { isGuess } from '../../core/catalog.js';
+import { isGuess, UNLIMITED_RPD } from '../../core/catalog.js';
 import { DIMENSIONS } from '../../core/types.js';
 import { defineCommand } from '../args.js';
 import { bootstrap } from '../bootstrap.js';
@@ -77,7 +77,7 @@ function printBreakers(scopes: readonly ScopeStatus[], modelBlocks: QuotaSnapsho
 function printScopes(scopes: readonly ScopeStatus[]): void {
   console.log('\nquota per (project, model): used/limit [source]');
   for (const s of scopes) {
-    const dim = (d: DimensionUse): string => `${d.used}/${d.limit} [${d.source}${isGuess(d.source) ? ', guess' : ''}]`;
+    const dim = (d: DimensionUse): string => `${d.used}/${d.limit >= UNLIMITED_RPD ? 'unlimited' : d.limit} [${d.source}${isGuess(d.source) ? ', guess' : ''}]`;
     const flags = [
       s.unsupported ? 'UNSUPPORTED' : '',
       s.cooldownMs !== null ? `cooling ${Math.ceil(s.cooldownMs / 1000)}s` : '',

@@ -13,9 +13,11 @@
 
     ARGV[1]  reservation id        ARGV[2] window ms      ARGV[3] breaker probe timeout ms
     ARGV[4]  n = window dimensions, then n costs, then n unit flags ('1': the cost is always 1)
-    then     M (models), S (scopes), per scope: scope id, model index, n limits
+    then     M (models), S (scopes), per scope: scope id, model index, n limits, n discovery flags
+             ('1': the limit is discovered, the value given is its floor; see includes/discovery)
     then     G (groups), per group: central ('1'|'0'), candidate count, each candidate's scope index
-    then     lane ('interactive' | 'batch'), hold ms (how long a waiting interactive job keeps batch off a scope)
+    then     lane ('interactive' | 'batch'), hold ms (how long a waiting interactive job keeps batch off a scope),
+             the discovery quiet period ms, then the n dimension names
     then     tenant ('1' | '0'); with '1': n window limits (0 = none), rpd, tokensPerDay, centralRpd,
              centralTokensPerDay (0 = none), budget (micro-USD, -1 = none), estimated tokens, job id
 
@@ -33,6 +35,7 @@
 --- @include "includes/window"
 --- @include "includes/breaker"
 --- @include "includes/outstanding"
+--- @include "includes/discovery"
 
 local now = redisNow()
 local resId = ARGV[1]
@@ -48,14 +51,18 @@ local a = 5 + 2 * ndims
 local nmodels = tonumber(ARGV[a])
 local nscopes = tonumber(ARGV[a + 1])
 a = a + 2
-local scopeId, scopeModel, scopeLimits = {}, {}, {}
+local scopeId, scopeModel, scopeLimits, scopeDiscover = {}, {}, {}, {}
 for s = 1, nscopes do
   scopeId[s] = ARGV[a]
   scopeModel[s] = tonumber(ARGV[a + 1])
-  local lim = {}
-  for d = 1, ndims do lim[d] = tonumber(ARGV[a + 1 + d]) end
+  local lim, disc = {}, {}
+  for d = 1, ndims do
+    lim[d] = tonumber(ARGV[a + 1 + d])
+    disc[d] = ARGV[a + 1 + ndims + d] == '1'
+  end
   scopeLimits[s] = lim
-  a = a + 2 + ndims
+  scopeDiscover[s] = disc
+  a = a + 2 + 2 * ndims
 end
 local ngroups = tonumber(ARGV[a])
 a = a + 1
@@ -70,8 +77,11 @@ for g = 1, ngroups do
 end
 local lane = ARGV[a]
 local hold = tonumber(ARGV[a + 1])
-local hasTenant = ARGV[a + 2] == '1'
-a = a + 3
+local quietMs = tonumber(ARGV[a + 2])
+local dimName = {}
+for d = 1, ndims do dimName[d] = ARGV[a + 2 + d] end
+local hasTenant = ARGV[a + 3 + ndims] == '1'
+a = a + 4 + ndims
 
 local scopeKey = function(s, k) return KEYS[1 + nmodels + (s - 1) * 3 + k] end
 local rotationKey = function(g) return KEYS[1 + nmodels + nscopes * 3 + g] end
@@ -119,7 +129,14 @@ local function evaluate(s)
   local hit = cache[s]
   if hit then return hit[1], hit[2], hit[3] end
   local st = scopeKey(s, 3)
-  local f = redis.call('HMGET', st, 'cool', 'day', 'iw')
+  local fields = { 'cool', 'day', 'iw' }
+  for d = 1, ndims do
+    if scopeDiscover[s][d] then
+      local df = discoveryFields(dimName[d])
+      fields[#fields + 1], fields[#fields + 2] = df[1], df[2]
+    end
+  end
+  local f = redis.call('HMGET', st, unpack(fields))
   local freeAt, why = now, 'window'
   local function block(at, reason)
     if freeAt == NEVER then return end
@@ -139,7 +156,15 @@ local function evaluate(s)
     local w, t = scopeKey(s, 1), scopeKey(s, 2)
     trimWindow(w, t, now, window, ndims)
     local sums = windowSums(t, ndims)
-    local lim = scopeLimits[s]
+    -- a discovered limit is what discovery admits now; the limit given is its floor
+    local lim, fi = {}, 4
+    for d = 1, ndims do
+      lim[d] = scopeLimits[s][d]
+      if scopeDiscover[s][d] then
+        lim[d] = discoveryAdmittedOf(f[fi], f[fi + 1], lim[d], now, quietMs)
+        fi = fi + 2
+      end
+    end
     for d = 1, ndims do
       if costs[d] > lim[d] or lim[d] < 1 then
         freeAt = NEVER

@@ -18,6 +18,9 @@
     ARGV[4] n = window dimensions, then n actual costs
     then    breaker event ('success' | 'failure' | 'none'), failure threshold, open ms
     then    tenant ('1' | '0'), central ('1' | '0'), day token correction, month cost (micro-USD)
+    then    discovery: event ('success' | 'quota429' | 'other429' | 'none'), the index of the dimension a
+            quota 429 was about (0: none), its quotaValue ('' when absent), then per dimension: its name,
+            '1' when discovered, its floor; then the 5 discovery params (see includes/discovery)
   Output:
     {found, opened, monthCost}  found = 1 when the reservation was still in the window;
                                 opened = 1 when this report opened the breaker;
@@ -26,6 +29,7 @@
 --- @include "includes/now"
 --- @include "includes/window"
 --- @include "includes/breaker"
+--- @include "includes/discovery"
 
 local now = redisNow()
 local ndims = tonumber(ARGV[4])
@@ -80,6 +84,19 @@ if hasTenant then
     redis.call('PEXPIRE', KEYS[7], 40 * 86400000)
   else
     monthCost = tonumber(redis.call('HGET', KEYS[7], 'cost')) or 0
+  end
+end
+-- discovery learns from how the call ended, on the window as it now is
+local di = b + 7
+local kind, quotaDim, quotaValue = ARGV[di], tonumber(ARGV[di + 1]), tonumber(ARGV[di + 2])
+if (kind == 'success' or kind == 'quota429') and not release then
+  local p = discoveryParams(ARGV, di + 3 + 3 * ndims)
+  local sums = windowSums(KEYS[2], ndims)
+  for d = 1, ndims do
+    local o = di + 3 + (d - 1) * 3
+    if ARGV[o + 1] == '1' and (kind ~= 'quota429' or quotaDim == d) then
+      discoveryStep(KEYS[3], ARGV[o], kind, sums[d], actual[d], quotaValue, tonumber(ARGV[o + 2]), now, p)
+    end
   end
 end
 return { found, opened, monthCost }

@@ -1,3 +1,12 @@
+CREATE TABLE "discovered_limits" (
+	"project_id" text NOT NULL,
+	"model" text NOT NULL,
+	"dimension" text NOT NULL,
+	"state" jsonb NOT NULL,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
+	CONSTRAINT "discovered_limits_project_id_model_dimension_pk" PRIMARY KEY("project_id","model","dimension")
+);
+--> statement-breakpoint
 CREATE TABLE "tenant_usage_daily" (
 	"tenant_id" text NOT NULL,
 	"day" text NOT NULL,
