@@ -89,7 +89,7 @@ export async function openSystem(config: Config, logger: Logger, opts: { migrate
   const handle = await openDatabase({ ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}), dataDir: config.dataDir });
   if (handle.kind === 'pglite') logger.warn(PGLITE_WARNING);
   if (opts.migrate !== false) await migrateDatabase(handle);
-  const pg = createPostgresStores(handle.db, { secretKey: config.secretKey });
+  const pg = createPostgresStores(handle.db, { secretKey: config.secretKey, keyring: config.keyring });
   for (const w of redisWarnings(config.redis)) logger.warn(w);
   const profile = opts.profile ?? { kind: 'blocking' };
   let lastRedisWarning = 0;
