@@ -1,4 +1,4 @@
-import { createCipheriv, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   createKeyring,
@@ -11,6 +11,7 @@ import {
   storedFormat,
 } from '../../src/adapters/crypto/secret-box.js';
 import { QuotaflowError } from '../../src/errors.js';
+import { v1Value } from '../helpers/rekey.js';
 
 const keyA = randomBytes(32);
 const keyB = randomBytes(32);
@@ -31,14 +32,6 @@ function caught(fn: () => unknown): QuotaflowError {
 function flipChar(part: string): string {
   const c = part[0] === 'A' ? 'B' : 'A';
   return c + part.slice(1);
-}
-
-/** A value in the former v1 format (no key id, nothing bound), as older versions stored it. */
-function v1Value(key: Buffer, plaintext: string): string {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
-  const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-  return ['v1', iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), body.toString('base64url')].join('.');
 }
 
 /** The error's every rendering holds neither the secret nor any key. */
