@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { createKeyring, type Keyring } from './adapters/crypto/keyring.js';
 import { ConfigError } from './errors.js';
 
 /**
@@ -9,6 +10,15 @@ import { ConfigError } from './errors.js';
 const hex64 = z
   .string()
   .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters (32 bytes), e.g. `openssl rand -hex 32`');
+
+/** Comma-separated 64-hex keys; a bad entry is named by its position, never echoed. */
+const hex64List = z.string().transform((raw, ctx): Buffer[] => {
+  const entries = raw.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  entries.forEach((entry, i) => {
+    if (!/^[0-9a-fA-F]{64}$/.test(entry)) ctx.addIssue({ code: 'custom', message: `entry ${i + 1} must be 64 hex characters (32 bytes), like QUOTAFLOW_SECRET` });
+  });
+  return entries.map((entry) => Buffer.from(entry, 'hex'));
+});
 
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
@@ -56,6 +66,7 @@ const schema = z.object({
   DATABASE_URL: z.string().min(1).optional(),
   GEMINI_BASE_URL: z.string().url().default('https://generativelanguage.googleapis.com'),
   QUOTAFLOW_SECRET: hex64.optional(),
+  QUOTAFLOW_SECRET_PREVIOUS: hex64List.optional(),
   QUOTAFLOW_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only (1-64 characters)')
@@ -126,8 +137,10 @@ export type Config = Readonly<{
   /** undefined => embedded PGlite under dataDir (single process only). */
   databaseUrl: string | undefined;
   geminiBaseUrl: string;
-  /** 32-byte AES-256-GCM key for stored API keys, or undefined when not configured. */
+  /** 32-byte AES-256-GCM key for stored API keys, or undefined when not configured: the current key, which encrypts. */
   secretKey: Buffer | undefined;
+  /** secretKey plus QUOTAFLOW_SECRET_PREVIOUS (decrypt only, during a rotation); undefined when QUOTAFLOW_SECRET is not set */
+  keyring: Keyring | undefined;
   prefix: string;
   dataDir: string;
   adminToken: string | undefined;
@@ -174,20 +187,22 @@ export { ConfigError };
 export function parseConfig(env: Record<string, string | undefined>): Config {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = schema.safeParse(cleaned);
-  const redisProblems = redisModeProblems(cleaned);
-  if (!parsed.success || redisProblems.length) {
+  const crossProblems = [...redisModeProblems(cleaned), ...keyringProblems(cleaned)];
+  if (!parsed.success || crossProblems.length) {
     const issues = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-    const lines = [...issues, ...redisProblems].map((l) => `  ${l}`);
+    const lines = [...issues, ...crossProblems].map((l) => `  ${l}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
   const redis = redisSettings(e);
+  const secretKey = e.QUOTAFLOW_SECRET ? Buffer.from(e.QUOTAFLOW_SECRET, 'hex') : undefined;
   return Object.freeze({
     redisUrl: redis.mode === 'single' ? redis.url : redis.display,
     redis,
     databaseUrl: e.DATABASE_URL,
     geminiBaseUrl: e.GEMINI_BASE_URL,
-    secretKey: e.QUOTAFLOW_SECRET ? Buffer.from(e.QUOTAFLOW_SECRET, 'hex') : undefined,
+    secretKey,
+    keyring: secretKey ? createKeyring(secretKey, e.QUOTAFLOW_SECRET_PREVIOUS ?? []) : undefined,
     prefix: e.QUOTAFLOW_PREFIX,
     dataDir: e.QUOTAFLOW_DATA_DIR,
     adminToken: e.QUOTAFLOW_ADMIN_TOKEN,
@@ -255,6 +270,21 @@ function redisModeProblems(env: Record<string, string | undefined>): string[] {
       if (has(name) && inUrl !== '') problems.push(`${name}: REDIS_URL already carries one; set credentials in one place`);
     }
   }
+  return problems;
+}
+
+/** QUOTAFLOW_SECRET_PREVIOUS without a current key, or naming it: positions only, never a key. */
+function keyringProblems(env: Record<string, string | undefined>): string[] {
+  const previous = env.QUOTAFLOW_SECRET_PREVIOUS;
+  if (previous === undefined) return [];
+  const current = env.QUOTAFLOW_SECRET;
+  if (current === undefined) return ['QUOTAFLOW_SECRET_PREVIOUS: needs QUOTAFLOW_SECRET (the current key, which encrypts; the previous keys only decrypt)'];
+  const entries = previous.split(',').map((p) => p.trim().toLowerCase()).filter((p) => p !== '');
+  const problems: string[] = [];
+  entries.forEach((entry, i) => {
+    if (entry === current.toLowerCase()) problems.push(`QUOTAFLOW_SECRET_PREVIOUS: entry ${i + 1} is QUOTAFLOW_SECRET itself; list only the keys being retired`);
+    else if (entries.indexOf(entry) < i) problems.push(`QUOTAFLOW_SECRET_PREVIOUS: entry ${i + 1} repeats entry ${entries.indexOf(entry) + 1}`);
+  });
   return problems;
 }
 

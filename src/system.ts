@@ -100,7 +100,7 @@ export async function openSystem(config: Config, logger: Logger, opts: { migrate
   const handle = await openDatabase({ ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}), dataDir: config.dataDir });
   if (handle.kind === 'pglite') logger.warn(PGLITE_WARNING);
   if (opts.migrate !== false) await migrateDatabase(handle);
-  const pg = createPostgresStores(handle.db, { secretKey: config.secretKey });
+  const pg = createPostgresStores(handle.db, { secretKey: config.secretKey, keyring: config.keyring });
   // the operator's catalog file sits under the fleet's own catalog section; read once, here
   const catalogFile = config.catalogFile ? await readCatalogFile(config.catalogFile) : null;
   for (const w of redisWarnings(config.redis)) logger.warn(w);

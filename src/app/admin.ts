@@ -5,7 +5,7 @@ import { ConfigError, NotFoundError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Limiter } from './ports.js';
 import { fleetModels, fleetScopes } from './snapshot.js';
-import type { ApplySummary, ExclusionStore, FleetPlan, FleetStore, KeyListing, NewKey } from './stores.js';
+import type { ApplySummary, ExclusionStore, FleetPlan, FleetStore, KeyListing, NewKey, RekeyOptions, RekeyReport } from './stores.js';
 
 export interface AdminDeps {
   fleet: FleetStore;
@@ -54,6 +54,19 @@ export function createAdmin(deps: AdminDeps) {
       await deps.announce();
       deps.logger.info({ keyId: key.id, fingerprint: key.fingerprint }, 'key added');
       return key;
+    },
+    /**
+     * Rewrites every stored secret under the current QUOTAFLOW_SECRET. Nothing
+     * is announced: workers hold decrypted secrets, and the values they read
+     * at their next reload decrypt to the same secrets.
+     */
+    async rekey(opts: RekeyOptions): Promise<RekeyReport> {
+      secretKey();
+      const report = await deps.fleet.rekey(opts);
+      const { dryRun, keyId, total, rekeyed, current, skipped } = report;
+      const failed = report.failed.map((f) => `${f.id} (${f.storedUnder})`);
+      deps.logger.info({ dryRun, keyId, total, rekeyed, current, failed, skipped }, dryRun ? 'stored secrets checked (dry run)' : 'stored secrets re-encrypted');
+      return report;
     },
     async disableKey(id: string, reason: string): Promise<KeyListing> {
       await requireKey(id);

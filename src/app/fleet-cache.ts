@@ -1,5 +1,6 @@
 import { buildFleetIndex, type FleetIndex } from '../core/fleet-index.js';
 import type { Fleet } from '../core/types.js';
+import { SecretError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { FleetSource } from './ports.js';
 
@@ -69,8 +70,18 @@ export async function createFleetCache(
     }
   };
 
+  // a secret this process cannot decrypt (a key rotation it has not been restarted for) does not heal by retrying: one error, not one warning per poll
+  let undecryptable = '';
   const tick = (): void => {
-    refresh().catch((err: unknown) => opts.logger.warn({ err }, 'fleet refresh failed; keeping the last fleet'));
+    refresh()
+      .then((reloaded) => {
+        if (reloaded) undecryptable = '';
+      })
+      .catch((err: unknown) => {
+        if (!(err instanceof SecretError)) return opts.logger.warn({ err }, 'fleet refresh failed; keeping the last fleet');
+        if (err.message !== undecryptable) opts.logger.error({ err }, 'fleet reload failed: a stored key cannot be decrypted with this process\'s QUOTAFLOW_SECRET / QUOTAFLOW_SECRET_PREVIOUS; keeping the last fleet until it restarts with the key named');
+        undecryptable = err.message;
+      });
   };
   const timer = setInterval(tick, opts.pollMs ?? 500);
   timer.unref();

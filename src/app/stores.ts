@@ -67,6 +67,32 @@ export interface TenantUsage {
   totalTokens: number;
 }
 
+export interface RekeyOptions {
+  /** decide and count everything, write nothing */
+  dryRun: boolean;
+  /** key rows read, and written in one transaction, at a time */
+  batch: number;
+  /** after each batch: rows examined so far, of the rows there were at the start */
+  onProgress?: (p: { done: number; total: number }) => void;
+}
+
+/** What a rekey did (or, in a dry run, would do); key ids only, never a secret or a key. */
+export interface RekeyReport {
+  dryRun: boolean;
+  /** id of the current key (QUOTAFLOW_SECRET), which every rewritten value is now under */
+  keyId: string;
+  /** key rows examined */
+  total: number;
+  /** rewritten under the current key (dry run: would be) */
+  rekeyed: number;
+  /** already under the current key */
+  current: number;
+  /** rows the keyring cannot open, with the key id each is stored under ('v1': an old value without one) */
+  failed: Array<{ id: string; storedUnder: string }>;
+  /** rows another writer kept changing while they were being rewritten: run rekey again */
+  skipped: string[];
+}
+
 /** The stored fleet: every change bumps the fleet version (workers reload when it moves). */
 export interface FleetStore {
   apply(spec: FleetSpec, opts: ApplyOptions): Promise<ApplySummary>;
@@ -76,6 +102,12 @@ export interface FleetStore {
   key(id: string): Promise<KeyListing | null>;
   /** ValidationError when the id or secret is taken; NotFoundError for an unknown tenant or project */
   addKey(secretKey: Buffer, k: NewKey): Promise<KeyListing>;
+  /**
+   * Rewrites every stored secret under the current key, in batches; a row is
+   * written only if its value is still the one read (a concurrent apply or
+   * key add wins). Changes no secret, so the fleet version stays.
+   */
+  rekey(opts: RekeyOptions): Promise<RekeyReport>;
   disableKey(id: string, reason: string, by: 'system' | 'admin'): Promise<void>;
   /** true when it changed */
   enableKey(id: string): Promise<boolean>;

@@ -91,7 +91,7 @@ describe('applyFleet', () => {
       for (const table of TABLES) {
         const rows = await sql.unsafe<Array<{ row: string }>>(`select t::text as row from ${table} t`);
         const text = rows.map((r) => r.row).join('\n');
-        if (table === 'api_keys') expect(text).toContain('v1.');
+        if (table === 'api_keys') expect(text).toContain('v2.');
         expect(text).not.toContain('k-acme-1');
         expect(text).not.toContain(CENTRAL_SECRET);
       }

@@ -58,7 +58,7 @@ export async function addKey(db: Database, secretKey: Buffer, k: NewKey): Promis
     else if (!(await tx.select({ id: projects.id }).from(projects).where(eq(projects.id, projectId))).length) {
       throw new NotFoundError(`unknown project "${projectId}"`);
     }
-    const row = { id: k.id, tenantId: k.tenantId, projectId, secretEnc: encryptSecret(secretKey, k.secret), fingerprint: fp, priority: k.priority, enabled: true };
+    const row = { id: k.id, tenantId: k.tenantId, projectId, secretEnc: encryptSecret(secretKey, k.secret, k.id), fingerprint: fp, priority: k.priority, enabled: true };
     await tx.insert(apiKeys).values(row);
     await bumpFleetVersion(tx);
     return { id: k.id, tenantId: k.tenantId, projectId, fingerprint: fp, priority: k.priority, enabled: true, disabledReason: null, disabledBy: null };

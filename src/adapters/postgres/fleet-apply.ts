@@ -2,7 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import type { FleetSpec, SecretRef } from '../../core/fleet-file.js';
 import { tokenWeakness } from '../../core/fleet-token.js';
 import { QuotaflowError, ValidationError } from '../../errors.js';
-import { fingerprint } from '../crypto/secret-box.js';
+import { fingerprint, type Keyring } from '../crypto/secret-box.js';
 import { dependencyError, type Database } from './db.js';
 import { diffModels, hasChanges, modelChanges, type FleetChange, type KindCounts } from './fleet-diff.js';
 import { planKeys } from './fleet-keys.js';
@@ -30,6 +30,8 @@ export interface FleetPlan extends ApplySummary {
 export interface ApplyOptions {
   /** 32-byte key that encrypts secrets at rest */
   secretKey: Buffer;
+  /** reads stored secrets (the previous keys too, during a rotation); default: secretKey alone */
+  keyring?: Keyring | undefined;
   /** looks up `secretEnv` / `tokenEnv` variables (injected: only config.ts reads process.env) */
   resolveEnv: (name: string) => string | undefined;
   /** also remove keys, tenants, projects and configured limits the file no longer names */

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { FleetSpec } from '../../core/fleet-file.js';
 import { QuotaflowError, SecretError } from '../../errors.js';
-import { decryptSecret, encryptSecret, fingerprint } from '../crypto/secret-box.js';
+import { createKeyring, decryptSecret, encryptSecret, fingerprint, type Keyring } from '../crypto/secret-box.js';
 import type { Database } from './db.js';
 import { deleteByIds, inBatches } from './fleet-batch.js';
 import { changesOf, countsOf, diffById, fieldChange } from './fleet-diff.js';
@@ -28,26 +28,28 @@ export const FLEET_DISABLED_REASON = 'disabled in fleet file';
  * its stored ciphertext (fresh IVs would make every apply look like an
  * update). A key disabled at runtime ('system') or by an operator ('admin')
  * stays disabled until its secret changes: the file saying `enabled` (the
- * default) is no evidence the key was repaired.
+ * default) is no evidence the key was repaired. New secrets are encrypted
+ * under `secretKey`; stored ones are read with `keyring` (which holds the
+ * previous keys during a rotation).
  */
 export function desiredKeys(
   spec: FleetSpec,
   secrets: ReadonlyMap<string, string>,
   existing: ReadonlyMap<string, KeyRow>,
-  secretKey: Buffer,
+  keys: { secretKey: Buffer; keyring: Keyring },
 ): KeyRow[] {
   return spec.keys.map((k) => {
     const secret = secrets.get(k.id);
     if (secret === undefined) throw new QuotaflowError('internal', `no resolved secret for key "${k.id}"`);
     const old = existing.get(k.id);
     const fp = fingerprint(secret);
-    const secretChanged = old === undefined || old.fingerprint !== fp || storedSecret(secretKey, old) !== secret;
+    const secretChanged = old === undefined || old.fingerprint !== fp || storedSecret(keys.keyring, old) !== secret;
     const state = enabledState(k.enabled, old, secretChanged);
     return {
       id: k.id,
       tenantId: k.tenant,
       projectId: k.project,
-      secretEnc: secretChanged || old === undefined ? encryptSecret(secretKey, secret) : old.secretEnc,
+      secretEnc: secretChanged || old === undefined ? encryptSecret(keys.secretKey, secret, k.id) : old.secretEnc,
       fingerprint: fp,
       priority: k.priority,
       ...state,
@@ -69,9 +71,9 @@ function enabledState(wanted: boolean, old: KeyRow | undefined, secretChanged: b
   return enabled;
 }
 
-function storedSecret(secretKey: Buffer, row: KeyRow): string {
+function storedSecret(keyring: Keyring, row: KeyRow): string {
   try {
-    return decryptSecret(secretKey, row.secretEnc);
+    return decryptSecret(keyring, row.secretEnc, row.id);
   } catch (err) {
     // Re-encrypting under a different QUOTAFLOW_SECRET would silently break every worker: refuse instead.
     const why = err instanceof QuotaflowError ? err.message : 'decryption failed';
@@ -101,7 +103,7 @@ function describeKey(a: KeyRow, b: KeyRow): string[] {
 }
 
 /** Keys (secrets encrypted); pruning removes keys the file no longer names. */
-export async function planKeys(db: Database, spec: FleetSpec, secrets: ReadonlyMap<string, string>, opts: { secretKey: Buffer; prune: boolean }): Promise<Step> {
+export async function planKeys(db: Database, spec: FleetSpec, secrets: ReadonlyMap<string, string>, opts: { secretKey: Buffer; keyring?: Keyring | undefined; prune: boolean }): Promise<Step> {
   const rows = await db
     .select({
       id: apiKeys.id,
@@ -116,7 +118,8 @@ export async function planKeys(db: Database, spec: FleetSpec, secrets: ReadonlyM
     })
     .from(apiKeys);
   const existing = new Map(rows.map((r) => [r.id, r]));
-  const diff = diffById(desiredKeys(spec, secrets, existing, opts.secretKey), existing, sameKey, opts.prune);
+  const keys = { secretKey: opts.secretKey, keyring: opts.keyring ?? createKeyring(opts.secretKey) };
+  const diff = diffById(desiredKeys(spec, secrets, existing, keys), existing, sameKey, opts.prune);
   return {
     counts: countsOf(diff),
     changes: changesOf('keys', diff, existing, describeKey),

@@ -3,7 +3,7 @@ import type { ApiKey, Dimension, Fleet, KeyMode, Limits, Project, Tenant, Tier }
 import { parseCatalogDoc, type CatalogDoc } from '../../core/catalog.js';
 import { tenantSettings } from '../../core/tenant-settings.js';
 import { NotFoundError, SecretError } from '../../errors.js';
-import { decryptSecret } from '../crypto/secret-box.js';
+import { asKeyring, decryptSecret, type Keyring } from '../crypto/secret-box.js';
 import { loadDemotions } from './key-health-repo.js';
 import type { Database } from './db.js';
 import { MODEL_NOT_FOUND } from './exclusions-repo.js';
@@ -90,13 +90,18 @@ export async function fleetVersion(db: Database): Promise<string> {
   return readFleetVersion(db);
 }
 
-/** Decrypted secrets of every key, by key id; throws `secret_undecryptable` naming the key (never a secret). */
-export async function loadKeySecrets(db: Database, secretKey: Buffer): Promise<Map<string, string>> {
+/**
+ * Decrypted secrets of every key, by key id, with the keyring (a bare key: a
+ * keyring of that key alone); throws `secret_undecryptable` naming the key
+ * row and the encryption key id it lacks (never a secret or a key).
+ */
+export async function loadKeySecrets(db: Database, keys: Keyring | Buffer): Promise<Map<string, string>> {
+  const keyring = asKeyring(keys);
   const rows = await db.select({ id: apiKeys.id, secretEnc: apiKeys.secretEnc }).from(apiKeys);
   const out = new Map<string, string>();
   for (const r of rows) {
     try {
-      out.set(r.id, decryptSecret(secretKey, r.secretEnc));
+      out.set(r.id, decryptSecret(keyring, r.secretEnc, r.id));
     } catch (err) {
       const why = err instanceof Error ? err.message : 'decryption failed';
       throw new SecretError(`key "${r.id}": ${why}`);

@@ -2,6 +2,7 @@ import type { FleetRecords, FleetSource, Ledger } from '../../app/ports.js';
 import type { DemotionStore, ExclusionStore, FleetStore, UsageStore } from '../../app/stores.js';
 import { scopeOf } from '../../core/scope.js';
 import { ConfigError } from '../../errors.js';
+import { createKeyring, type Keyring } from '../crypto/secret-box.js';
 import { addKey, findKey, listKeys, listProjects, listStoredLimits, listTenants, usageByTenant } from './admin-repo.js';
 import type { Database } from './db.js';
 import { activeExclusions, clearExclusion, deleteExpiredExclusions, upsertExclusion } from './exclusions-repo.js';
@@ -9,6 +10,7 @@ import { applyFleet, planFleet, disableKey, enableKey, fleetVersion, loadFleet, 
 import { keyOutcomeBuckets, loadDemotions, saveDemotions } from './key-health-repo.js';
 import { refundRpd, reserveRpd, rpdUsage } from './ledger-repo.js';
 import { recordLearnedLimit } from './limits-repo.js';
+import { rekeySecrets } from './rekey-repo.js';
 import { deleteUsageBefore, recordUsage } from './usage-repo.js';
 import { viaPostgres } from './errors.js';
 
@@ -26,16 +28,27 @@ export interface PostgresStores {
 /**
  * Every Postgres repository behind its port, built once per process by the
  * composition root. Driver failures leave here as DependencyError.
+ * `keyring` reads stored secrets (the previous keys too, during a rotation);
+ * without one, `secretKey` alone does.
  */
-export function createPostgresStores(db: Database, opts: { secretKey: Buffer | undefined }): PostgresStores {
+export function createPostgresStores(db: Database, opts: { secretKey: Buffer | undefined; keyring?: Keyring | undefined }): PostgresStores {
   const pg = viaPostgres;
+  const keyring = opts.keyring ?? (opts.secretKey ? createKeyring(opts.secretKey) : undefined);
+  const requireKeyring = (why: string): Keyring => {
+    if (!keyring) throw new ConfigError(`QUOTAFLOW_SECRET is not set: stored keys cannot be ${why}`);
+    return keyring;
+  };
   return {
     fleet: {
-      apply: (spec, o) => pg('fleet apply', () => applyFleet(db, spec, o)),
-      plan: (spec, o) => pg('fleet plan', () => planFleet(db, spec, o)),
+      apply: (spec, o) => pg('fleet apply', () => applyFleet(db, spec, { ...o, keyring: o.keyring ?? keyring })),
+      plan: (spec, o) => pg('fleet plan', () => planFleet(db, spec, { ...o, keyring: o.keyring ?? keyring })),
       keys: () => pg('key listing', () => listKeys(db)),
       key: (id) => pg('key lookup', () => findKey(db, id)),
       addKey: (secretKey, k) => pg('key insert', () => addKey(db, secretKey, k)),
+      rekey: (o) => {
+        const ring = requireKeyring('re-encrypted');
+        return pg('secret re-encryption', () => rekeySecrets(db, ring, o));
+      },
       disableKey: (id, reason, by) => pg('key update', () => disableKey(db, id, reason, by)),
       enableKey: (id) => pg('key update', () => enableKey(db, id)),
       tenants: () => pg('tenant listing', () => listTenants(db)),
@@ -71,9 +84,8 @@ export function createPostgresStores(db: Database, opts: { secretKey: Buffer | u
     fleetSource: {
       load: () => pg('fleet load', () => loadFleet(db)),
       loadSecrets: () => {
-        const key = opts.secretKey;
-        if (!key) throw new ConfigError('QUOTAFLOW_SECRET is not set: stored keys cannot be decrypted');
-        return pg('secret load', () => loadKeySecrets(db, key));
+        const ring = requireKeyring('decrypted');
+        return pg('secret load', () => loadKeySecrets(db, ring));
       },
       storedVersion: () => pg('fleet version read', () => fleetVersion(db)),
     },

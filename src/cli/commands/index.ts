@@ -6,11 +6,12 @@ import { demo } from './demo.js';
 import { enqueue } from './enqueue.js';
 import { maintenance } from './maintenance.js';
 import { migrate } from './migrate.js';
+import { rekey } from './rekey.js';
 import { simulate } from './simulate.js';
 import { status } from './status.js';
 import { worker } from './worker.js';
 
-export const COMMANDS: Record<string, Command> = { apply, migrate, worker, enqueue, status, simulate, demo, api, maintenance, catalog };
+export const COMMANDS: Record<string, Command> = { apply, migrate, worker, enqueue, status, simulate, demo, api, maintenance, catalog, rekey };
 
 export function usage(): string {
   const rows = Object.values(COMMANDS).map((c) => `  ${c.usage}\n      ${c.summary}`);
