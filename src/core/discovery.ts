@@ -14,8 +14,9 @@
  *   `stepFraction` of the ceiling per window) then climbs back to just under
  *   it, `margin` below, and stays there;
  * - only after `quietMs` without a quota 429 on this dimension does the limit
- *   climb past the ceiling or the exact value again (additively), so a project
- *   moved to a higher tier finds its new limits and a zero quota is retried;
+ *   climb past the ceiling or the exact value again — in slow start, as at the
+ *   beginning — so a project moved to a higher tier finds its new limits
+ *   within a few windows, and a zero quota is retried;
  * - a success raises nothing unless the window's use was near the limit
  *   (`nearFraction`): a limit nobody reaches gets no evidence to grow on;
  * - spend-cap and capacity 429s (`other429`) change nothing: they are not
@@ -127,6 +128,8 @@ function onSuccess(state: DiscoveryState, e: Extract<DiscoveryEvent, { kind: 'su
   const amount = Math.max(0, e.amount ?? 1);
   if (amount === 0 || e.used < p.nearFraction * admitted) return state;
   if (state.phase === 'slow-start') return { ...state, limit: state.limit + amount };
+  // a quiet period without a 429: the project may have moved to a higher tier; probe as at the start
+  if (state.last429At !== null && isQuiet(state, now, p)) return { ...state, limit: Math.max(state.limit, admitted) + amount, phase: 'slow-start', ceiling: null };
   const ceiling = state.ceiling ?? Math.max(state.floor, admitted);
   const step = Math.max(1, Math.ceil(ceiling * p.stepFraction));
   const cap = isQuiet(state, now, p)

@@ -110,6 +110,11 @@ local function discoveryOnSuccess(s, used, amount, now, p)
     t.l = s.l + amount
     return t
   end
+  -- a quiet period without a 429: the project may have moved to a higher tier; probe as at the start
+  if s.q ~= nil and discoveryQuiet(s.q, now, p.quietMs) then
+    t.l, t.p, t.c = math.max(s.l, admitted) + amount, 's', nil
+    return t
+  end
   local ceiling = s.c or math.max(s.f, admitted)
   local step = math.max(1, math.ceil(ceiling * p.stepFraction))
   local cap
