@@ -1,11 +1,13 @@
 /**
- * `npm run bench [-- --scenario FILE ...] [--out DIR] [--no-overhead | --overhead-only]`
+ * `npm run bench [-- --scenario FILE ...] [--out DIR] [--no-overhead | --overhead-only] [--no-fairness | --fairness-only]`
  *
  * Quality: every scenario (bench/scenarios/*.json, or the files given) runs
  * under quotaflow and under the baseline (the old algorithm), same stand-in,
  * same workload. Overhead: throughput against a naive worker (interleaved
  * A/B/A/B), lease latency at 10/100/1000 keys, Redis commands and Postgres
- * statements per message, on a private redis-server. Results go to
+ * statements per message, on a private redis-server. Fairness: the noisy
+ * neighbour with and without fair share, and the Redis commands a tenant's
+ * limits add per message. Results go to
  * DIR/results.json, DIR/results.md and DIR/<scenario>.svg.
  */
 import { readFileSync } from 'node:fs';
@@ -19,11 +21,13 @@ import postgres from 'postgres';
 import { hasRedisServer, startPrivateRedis } from '../src/cli/demo/private-redis.js';
 import { loadConfig } from '../src/config.js';
 import { TEST_DATABASE_ADMIN_URL } from '../test/helpers/postgres.js';
+import { runLimitCost, type LimitCostRun, type LimitVariant } from './fairness/limit-cost.js';
+import { runNoisyNeighbour, type FairnessVariant, type NoisyNeighbourRun } from './fairness/noisy-neighbour.js';
 import { runLeaseLatency } from './overhead/lease.js';
 import { runThroughput, type ThroughputRun, type Variant } from './overhead/throughput.js';
 import { qualityOf } from './quality/metrics.js';
 import { runPolicy } from './quality/run-policy.js';
-import { toMarkdown, targetsOf, type BenchResults, type Machine, type OverheadResult, type ScenarioResult } from './report/markdown.js';
+import { toMarkdown, targetsOf, type BenchResults, type FairnessResult, type Machine, type OverheadResult, type ScenarioResult } from './report/markdown.js';
 import { timelineSvg } from './report/svg.js';
 import { loadScenario } from './scenario.js';
 
@@ -36,6 +40,9 @@ async function main(): Promise<void> {
       out: { type: 'string' },
       'no-overhead': { type: 'boolean' },
       'overhead-only': { type: 'boolean' },
+      'no-fairness': { type: 'boolean' },
+      'fairness-only': { type: 'boolean' },
+      'noisy-jobs': { type: 'string' },
       messages: { type: 'string' },
       rounds: { type: 'string' },
       concurrency: { type: 'string' },
@@ -55,6 +62,7 @@ async function main(): Promise<void> {
     finishedAt: '',
     machine: await machine(redisUrl),
     quality: [],
+    fairness: null,
     overhead: null,
   };
   const save = async (): Promise<void> => {
@@ -65,7 +73,8 @@ async function main(): Promise<void> {
   console.log(`quotaflow bench → ${outDir}`);
   console.log(`machine: ${results.machine.nproc} × ${results.machine.cpu}, Node ${results.machine.node}\n`);
 
-  if (!values['overhead-only']) {
+  const only = values['overhead-only'] || values['fairness-only'];
+  if (!only) {
     for (const file of files) {
       const s = await loadScenario(file);
       console.log(`▶ ${s.name}: ${s.workload.messages} messages, ${s.keys.length} keys, ${s.workers.count} worker(s) × ${s.workers.concurrency}`);
@@ -81,7 +90,12 @@ async function main(): Promise<void> {
     }
   }
 
-  if (!values['no-overhead'] && (!values.scenario?.length || values['overhead-only'])) {
+  if (!values['overhead-only'] && !values['no-fairness'] && (!values.scenario?.length || values['fairness-only'])) {
+    results.fairness = await fairness({ noisy: Number(values['noisy-jobs'] ?? 3000), messages: Number(values.messages ?? 2000), rounds: Number(values.rounds ?? 2), concurrency: Number(values.concurrency ?? 16), fallbackRedis: redisUrl });
+    await save();
+  }
+
+  if (!values['no-overhead'] && !values['fairness-only'] && (!values.scenario?.length || values['overhead-only'])) {
     results.overhead = await overhead({
       messages: Number(values.messages ?? 2000),
       rounds: Number(values.rounds ?? 2),
@@ -131,6 +145,34 @@ async function overhead(o: { messages: number; rounds: number; concurrency: numb
       lease.push(l);
     }
     return { throughput: runs, ratio, lease };
+  } finally {
+    await priv?.stop();
+  }
+}
+
+async function fairness(o: { noisy: number; messages: number; rounds: number; concurrency: number; fallbackRedis: string }): Promise<FairnessResult> {
+  console.log(`\n▶ noisy neighbour: ${o.noisy} jobs of one tenant at once, then 20 of another, one every 100 ms (stand-in 100 ms, concurrency ${o.concurrency})`);
+  const noisyNeighbour: NoisyNeighbourRun[] = [];
+  for (const variant of ['fair-share', 'fifo'] as FairnessVariant[]) {
+    const r = await runNoisyNeighbour({ variant, noisy: o.noisy, quiet: 20, concurrency: o.concurrency, redisUrl: o.fallbackRedis });
+    console.log(`  ${variant.padEnd(10)} quiet tenant waits p50 ${r.quietWaitMs.p50} ms, p99 ${r.quietWaitMs.p99} ms; noisy jobs started meanwhile ${r.noisyStartedMeanwhile}`);
+    noisyNeighbour.push(r);
+  }
+  // a private redis-server, so INFO commandstats counts nothing but this run
+  const priv = hasRedisServer() ? await startPrivateRedis() : null;
+  const redisUrl = priv?.url ?? o.fallbackRedis;
+  if (!priv) console.warn('no redis-server binary: the limit cost runs on the shared Redis; command counts may include other traffic');
+  try {
+    console.log(`\n▶ tenant limits: ${o.messages} messages per run, ${o.rounds} interleaved rounds (redis ${redisUrl})`);
+    const limitCost: LimitCostRun[] = [];
+    for (let round = 0; round <= o.rounds; round++) {
+      for (const variant of ['no limits', 'limits'] as LimitVariant[]) {
+        const r = await runLimitCost({ variant, round, messages: round === 0 ? Math.min(500, o.messages) : o.messages, concurrency: o.concurrency, redisUrl });
+        console.log(`  ${round === 0 ? 'warm-up' : `round ${round}`} ${variant.padEnd(9)} ${Math.round(r.perSecond)} msg/s, redis ${r.redis.perMessage.toFixed(1)} cmds/msg (${r.redis.scriptsPerMessage.toFixed(2)} scripts/msg)${round === 0 ? ' (not counted)' : ''}`);
+        if (round > 0) limitCost.push(r);
+      }
+    }
+    return { noisyNeighbour, limitCost };
   } finally {
     await priv?.stop();
   }

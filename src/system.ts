@@ -5,7 +5,8 @@ import { createPostgresStores } from './adapters/postgres/stores.js';
 import { connectRedis, hashTagPrefix, redisWarnings, whenRedisReady, type ConnectionProfile } from './adapters/redis/connection.js';
 import { viaRedis } from './adapters/redis/errors.js';
 import { redisKeys, type RedisKeys } from './adapters/redis/keys.js';
-import { createRedisLimiter } from './adapters/redis/limiter.js';
+import { createRedisLimiter, WINDOW_MS } from './adapters/redis/limiter.js';
+import { createTenantCounters } from './adapters/redis/tenant-counters.js';
 import { directoryEntries, publishTenantDirectory } from './adapters/redis/tenant-directory.js';
 import { createAdmin, type Admin } from './app/admin.js';
 import type { FleetRecords, FleetSource, Ledger, Limiter } from './app/ports.js';
@@ -16,6 +17,7 @@ import { createDiscoveryStates } from './adapters/redis/discovery-store.js';
 import { DEFAULT_DISCOVERY_PARAMS } from './core/discovery.js';
 import { WINDOW_DIMENSIONS } from './core/dimensions.js';
 import type { DemotionStore, ExclusionStore, FleetStore, UsageStore } from './app/stores.js';
+import { createUsage, type Usage } from './app/usage.js';
 import { environmentLookup, type Config } from './config.js';
 import { DEFAULT_BREAKER, type BreakerConfig } from './core/breaker.js';
 import { buildFleetIndex, type FleetIndex } from './core/fleet-index.js';
@@ -49,6 +51,8 @@ export interface System {
   fleetSource: FleetSource;
   stores: { fleet: FleetStore; exclusions: ExclusionStore; usage: UsageStore; demotions: DemotionStore };
   admin: Admin;
+  /** tenants' usage and cost: reports, standing against limits and budget */
+  usage: Usage;
   breaker: BreakerConfig;
   day: DayClock;
   /** the stored fleet, indexed */
@@ -65,6 +69,8 @@ export interface System {
   syncDiscovery(): Promise<number>;
   /** puts discovered limits from Postgres back into Redis where Redis lost them (at start) */
   restoreDiscovery(): Promise<number>;
+  /** puts tenants' day and month counters back from the stored daily totals where Redis has none (after a Redis restart, at start) */
+  restoreTenantCounters(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -131,6 +137,7 @@ export async function openSystem(config: Config, logger: Logger, opts: { migrate
   const limiter = createRedisLimiter(redis, keys, { breaker, windowMs: config.windowMs, discovery: { ...DEFAULT_DISCOVERY_PARAMS, quietMs: config.discoveryQuietMs } });
   const discoveryStates = createDiscoveryStates(redis, keys);
   const day = config.dayLengthMs ? fixedLengthDay(config.dayLengthMs) : pacificDay;
+  const usage = createUsage({ store: pg.usage, counters: createTenantCounters(redis, keys, { windowMs: WINDOW_MS }), day, clock: Date.now });
 
   const announce = async (): Promise<void> => {
     const v = await pg.fleetSource.storedVersion();
@@ -181,6 +188,7 @@ export async function openSystem(config: Config, logger: Logger, opts: { migrate
     fleetSource,
     stores: { fleet: pg.fleet, exclusions: pg.exclusions, usage: pg.usage, demotions: pg.demotions },
     admin: createAdmin({ fleet: pg.fleet, exclusions: pg.exclusions, limiter, loadFleet, announce, secretKey: config.secretKey, resolveEnv: environmentLookup, clock: Date.now, logger }),
+    usage,
     breaker,
     day,
     loadFleet,
@@ -217,6 +225,7 @@ export async function openSystem(config: Config, logger: Logger, opts: { migrate
       }
       return restored;
     },
+    restoreTenantCounters: () => usage.restoreCounters(),
     async close() {
       await redis.quit().catch(() => redis.disconnect());
       await handle.close();

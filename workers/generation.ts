@@ -46,6 +46,7 @@ export async function startGenerationWorker(sys: System, opts: GenerationWorkerO
   const metrics = opts.metrics ?? NO_METRICS;
   await sys.restoreBlocks();
   await sys.restoreDiscovery();
+  await sys.restoreTenantCounters();
   const scrubber = createScrubber();
   const fleet = await createFleetCache(sys.fleetSource, {
     logger,

@@ -2,6 +2,8 @@
  * The results as markdown: quality per scenario (both policies), per-key
  * utilisation, overhead, and where each target stands.
  */
+import type { LimitCostRun } from '../fairness/limit-cost.js';
+import type { NoisyNeighbourRun } from '../fairness/noisy-neighbour.js';
 import type { LeaseLatency } from '../overhead/lease.js';
 import type { ThroughputRun } from '../overhead/throughput.js';
 import type { QualityResult } from '../quality/metrics.js';
@@ -30,12 +32,18 @@ export interface OverheadResult {
   lease: LeaseLatency[];
 }
 
+export interface FairnessResult {
+  noisyNeighbour: NoisyNeighbourRun[];
+  limitCost: LimitCostRun[];
+}
+
 export interface BenchResults {
   command: string;
   startedAt: string;
   finishedAt: string;
   machine: Machine;
   quality: ScenarioResult[];
+  fairness: FairnessResult | null;
   overhead: OverheadResult | null;
 }
 
@@ -116,6 +124,7 @@ export function toMarkdown(r: BenchResults): string {
       L.push(`![requests per model over time](${sr.scenario}.svg)`, '', '<details><summary>per-key utilisation</summary>', '', ...keyTable(sr), '', '</details>', '');
     }
   }
+  if (r.fairness) L.push(...fairnessSection(r.fairness));
   if (r.overhead) {
     const o = r.overhead;
     L.push('## Overhead', '', '| run | variant | messages | concurrency | elapsed | msg/s | failed | Redis cmds/msg (scripts/msg) | Postgres stmts/msg |', '|---|---|---|---|---|---|---|---|---|');
@@ -132,4 +141,20 @@ export function toMarkdown(r: BenchResults): string {
     for (const l of o.lease) L.push(`| ${l.keys} | ${l.acquireMs.p50} ms | ${l.acquireMs.p99} ms | ${l.acquireMs.mean} ms | ${l.acquireMs.max} ms | ${l.planMs.p50} / ${l.planMs.p99} ms | ${l.iterations} |`);
   }
   return `${L.join('\n')}\n`;
+}
+
+function fairnessSection(f: FairnessResult): string[] {
+  const L = ['', '## Tenants: the noisy neighbour', ''];
+  const first = f.noisyNeighbour[0];
+  if (first) L.push(`${first.noisyJobs} jobs of tenant "noisy" enqueued at once, then ${first.quietJobs} of tenant "quiet", one every 100 ms; stand-in ${first.latencyMs} ms per answer, one worker at concurrency ${first.concurrency}.`, '');
+  L.push('| order | quiet wait p50 | quiet wait p99 | quiet wait max | quiet enqueue to answer p50 / p99 | noisy jobs started meanwhile |', '|---|---|---|---|---|---|');
+  for (const n of f.noisyNeighbour) L.push(`| ${n.variant} | ${ms(n.quietWaitMs.p50)} | ${ms(n.quietWaitMs.p99)} | ${ms(n.quietWaitMs.max)} | ${ms(n.quietLatencyMs.p50)} / ${ms(n.quietLatencyMs.p99)} | ${n.noisyStartedMeanwhile} |`);
+  L.push('', '## Tenants: what limits cost per message', '', '| round | tenant | messages | msg/s | Redis cmds/msg (scripts/msg) |', '|---|---|---|---|---|');
+  for (const c of f.limitCost) L.push(`| ${c.round} | ${c.variant} | ${c.messages} | ${Math.round(c.perSecond)} | ${r2(c.redis.perMessage)} (${r2(c.redis.scriptsPerMessage)}) |`);
+  for (const v of ['no limits', 'limits']) {
+    const last = [...f.limitCost].reverse().find((c) => c.variant === v);
+    if (last) L.push('', `Redis commands per message, ${v} (last run): ${last.redis.top.map(([c, n]) => `${c} ${n}`).join(', ')}`);
+  }
+  L.push('');
+  return L;
 }

@@ -36,6 +36,10 @@ export const DASHBOARD_HTML = `<!doctype html>
 <table id="keys"><thead><tr><th>key</th><th>tenant</th><th>project</th><th>priority</th><th>fingerprint</th><th>state</th></tr></thead><tbody></tbody></table>
 <h2>Usage per tenant <span class="tag" id="window"></span></h2>
 <table id="tenants"><thead><tr><th>tenant</th><th>own-key calls</th><th>central-key calls</th><th>successes</th><th>tokens</th></tr></thead><tbody></tbody></table>
+<h2>Cost per tenant <span class="tag" id="costPeriod"></span></h2>
+<table id="tenantCosts"><thead><tr><th>tenant</th><th>weight</th><th>calls today</th><th>tokens today</th><th>cost today (USD)</th><th>calls this month</th><th>cost this month (USD)</th><th>budget this month</th><th>limits (used / limit)</th></tr></thead><tbody></tbody></table>
+<h2>Top tenants this month</h2>
+<table id="topTenants"><thead><tr><th>#</th><th>tenant</th><th>cost (USD)</th><th>calls</th></tr></thead><tbody></tbody></table>
 <h2>Breakers and queue</h2>
 <table id="breakers"><thead><tr><th>project</th><th>model</th><th>breaker</th><th>fails</th><th>open for</th></tr></thead><tbody></tbody></table>
 <p class="meta" id="queue"></p>
@@ -87,6 +91,14 @@ function render(d) {
   });
   document.getElementById('window').textContent = '(last ' + Math.round(d.tenantUsageWindowMs / 3600000) + ' h)';
   fill('tenants', d.tenants, (t, u) => { row(t, [u.tenantId, u.ownRequests, u.centralRequests, u.successes, u.totalTokens]).dataset.tenant = u.tenantId; });
+  document.getElementById('costPeriod').textContent = '(quota day ' + d.day + ', month ' + (d.month || '') + ')';
+  fill('tenantCosts', d.tenantCosts, (t, c) => {
+    let budget = 'none';
+    if (c.budget) { budget = bar({ used: c.budget.spentUsd, limit: c.budget.monthlyUsd, source: '' }); budget.title = c.budget.spentPct + '% of the monthly budget spent'; }
+    const limits = c.limits.map((l) => l.limit + ' ' + l.used + ' / ' + l.value).join(', ') || 'none';
+    row(t, [c.tenantId, c.weight, c.today.requests, c.today.totalTokens, c.today.costUsd, c.month.requests, c.month.costUsd, budget, limits]).dataset.tenantCost = c.tenantId;
+  });
+  fill('topTenants', d.topTenants, (t, c) => { row(t, [String(d.topTenants.indexOf(c) + 1), c.tenantId, c.costUsd, c.requests]).dataset.topTenant = c.tenantId; });
   const breakers = d.breakers.map((b) => [b.projectId, b.model, b.state, b.fails, left(b.openMs)]).concat(d.modelBlocks.map((m) => ['every project', m.model, 'blocked', '', left(m.msLeft)]));
   fill('breakers', breakers, (t, b) => row(t, b));
   document.getElementById('queue').textContent = 'queue: ' + Object.entries(d.queue).map(([k, v]) => k + ' ' + v).join(' · ');

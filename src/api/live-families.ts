@@ -34,5 +34,33 @@ export function liveFamilies(s: LiveState): MetricFamily[] {
     gauge('quotaflow_key_enabled', 'Per key: 1 enabled, 0 disabled.',
       keys.map((k) => ({ labels: { key: k.id, tenant: k.tenantId ?? 'central', project: k.projectId }, value: k.enabled ? 1 : 0 }))),
     gauge('quotaflow_queue_jobs', 'Generation jobs in the queue by state.', Object.entries(s.queue).map(([state, value]) => ({ labels: { state }, value }))),
+    ...tenantFamilies(s),
+  ];
+}
+
+/** picodollars -> USD, exact to the micro-dollar (a float cannot hold more anyway) */
+const usd = (pico: bigint): number => Number(pico / 1_000_000n) / 1e6;
+
+/**
+ * Per tenant: cost to date, and each limit it has with what is used of it
+ * now (window, day, queue; the budget in USD). Tenants the fleet no longer
+ * has count under `_unknown`, so label values stay bounded by the fleet.
+ */
+function tenantFamilies(s: LiveState): MetricFamily[] {
+  const known = new Set(s.fleet.fleet.tenants.map((t) => t.id));
+  let unknown = 0n;
+  for (const [id, pico] of s.tenantCosts) if (!known.has(id)) unknown += pico;
+  const costs: Sample[] = s.fleet.fleet.tenants.map((t) => ({ labels: { tenant: t.id }, value: usd(s.tenantCosts.get(t.id) ?? 0n) }));
+  if (unknown > 0n) costs.push({ labels: { tenant: '_unknown' }, value: usd(unknown) });
+  const limits = s.tenants.flatMap((t) => [
+    ...t.limits.map((l) => ({ tenant: t.tenantId, limit: l.limit, value: l.value, used: l.used })),
+    ...(t.budget ? [{ tenant: t.tenantId, limit: 'budget', value: t.budget.monthlyUsd, used: t.budget.spentUsd }] : []),
+  ]);
+  return [
+    { name: 'quotaflow_tenant_cost_total', help: "What each tenant's upstream calls have cost, in USD at the catalog's prices (from the stored daily totals).", type: 'counter', samples: costs },
+    gauge('quotaflow_tenant_limit', "A tenant's own limits: rpm/tpm (sliding minute), rpd/tokensPerDay/centralRpd/centralTokensPerDay (quota day), queuedJobs/queuedBytes (outstanding), budget (USD per month).",
+      limits.map((l) => ({ labels: { tenant: l.tenant, limit: l.limit }, value: l.value }))),
+    gauge('quotaflow_tenant_limit_used', 'What a tenant has used of each of its limits now (same units as quotaflow_tenant_limit).',
+      limits.map((l) => ({ labels: { tenant: l.tenant, limit: l.limit }, value: l.used }))),
   ];
 }

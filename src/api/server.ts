@@ -17,6 +17,7 @@ import { compatRoutes } from './compat/index.js';
 import { createQueueGenerationService } from './queue-generation-service.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { adminUsageRoutes, producerUsageRoutes } from './routes/usage.js';
 
 export interface ApiServerOptions {
   /** overrides sys.config.adminToken (tests); undefined => the admin surface is off */
@@ -60,6 +61,7 @@ export async function buildApiServer(sys: System, opts: ApiServerOptions = {}): 
   healthRoutes(app, sys);
   metricsRoutes(app, sys, queue);
   generationRoutes(app, { service, client, maxWaitSeconds: opts.maxWaitSeconds ?? 120, guard: security.tenantGuard() });
+  producerUsageRoutes(app, { usage: sys.usage, guard: security.tenantGuard() });
   await compatRoutes(app, {
     service,
     authenticate: async (token, ip) => {
@@ -78,6 +80,7 @@ export async function buildApiServer(sys: System, opts: ApiServerOptions = {}): 
     adminFleetRoutes(admin, sys);
     adminKeyRoutes(admin, sys);
     adminStateRoutes(admin, sys);
+    adminUsageRoutes(admin, { usage: sys.usage });
     dashboardRoutes(admin, sys, queue);
     await registerBullBoard(admin, [queue, maintenance], '/admin/queues', { actions: sys.config.bullBoardActions });
   });

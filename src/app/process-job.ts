@@ -5,6 +5,7 @@ import type { FleetIndex } from '../core/fleet-index.js';
 import { emptyState, type Budget, type GenerationResult, type JobState } from '../core/job.js';
 import { breakerReportOf, budgetCrossings, budgetFailure, callStep, DEFAULT_BUDGET, planStep, waitStep, type CallReport, type LeasePlan } from '../core/job-step.js';
 import type { Candidate } from '../core/lease-plan.js';
+import { formatUsd } from '../core/money.js';
 import { ZERO_USAGE } from '../core/outcome.js';
 import { discoveryEventOf } from '../core/discovery.js';
 import { estimateInputTokens } from '../core/tokens.js';
@@ -107,7 +108,8 @@ async function callUpstream(jobId: string, data: GenerationJobData, lease: Lease
   if (plan.gate && costPico > 0n) {
     const before = monthCostMicros - picoToMicros(costPico);
     for (const pct of budgetCrossings(plan.gate.budgetMicros, before, monthCostMicros)) {
-      deps.alerts?.send({ kind: 'budget', subject: data.request.tenantId, detail: `tenant ${data.request.tenantId} has spent ${pct}% of its monthly budget (${(monthCostMicros / 1e6).toFixed(2)} of ${((plan.gate.budgetMicros ?? 0) / 1e6).toFixed(2)} USD)` });
+      // one subject per threshold: the alert channel sends a (kind, subject) once per window, and 100 % must not be swallowed by 80 %
+      deps.alerts?.send({ kind: 'budget', subject: `${data.request.tenantId}/${pct}%`, detail: `tenant ${data.request.tenantId} has spent ${pct}% of its monthly budget (${formatUsd(BigInt(monthCostMicros) * 1_000_000n)} of ${formatUsd(BigInt(plan.gate.budgetMicros ?? 0) * 1_000_000n)} USD)` });
     }
   }
   const label = outcome.kind === 'success' ? 'success' : outcome.failure;

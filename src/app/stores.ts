@@ -92,6 +92,28 @@ export interface RekeyReport {
   /** rows another writer kept changing while they were being rewritten: run rekey again */
   skipped: string[];
 }
+/** A tenant's usage on one quota day, for one model and kind of key (own or central). */
+export interface TenantDayUsage {
+  tenantId: string;
+  day: string;
+  model: string;
+  central: boolean;
+  requests: number;
+  successes: number;
+  promptTokens: number;
+  candidatesTokens: number;
+  thoughtsTokens: number;
+  cachedTokens: number;
+  totalTokens: number;
+  /** picodollars (1e-12 USD), exact */
+  costPico: bigint;
+}
+
+/** A tenant's usage over several days, own or central keys. */
+export type TenantUsageTotal = Omit<TenantDayUsage, 'day' | 'model'>;
+
+/** Which quota days a usage query covers: an inclusive range of 'YYYY-MM-DD' days, or named day ids (simulated days). */
+export type DaySelection = { from: string; to: string } | { days: readonly string[] };
 
 /** The stored fleet: every change bumps the fleet version (workers reload when it moves). */
 export interface FleetStore {
@@ -131,6 +153,12 @@ export interface UsageStore {
   byTenant(since: Date): Promise<TenantUsage[]>;
   deleteBefore(before: Date): Promise<number>;
   keyOutcomeBuckets(since: Date): Promise<OutcomeBucket[]>;
+  /** per-tenant daily totals (one tenant, or all) per day, model and key kind, oldest day first */
+  tenantDays(query: { tenantId?: string; days: DaySelection }): Promise<TenantDayUsage[]>;
+  /** every tenant's totals over the selected days, own and central keys apart */
+  tenantTotals(days: DaySelection): Promise<TenantUsageTotal[]>;
+  /** what each tenant has cost to date (the daily totals are kept when usage events are trimmed) */
+  tenantCosts(): Promise<Array<{ tenantId: string; costPico: bigint }>>;
 }
 
 /** Keys demoted by dynamic priority. */

@@ -11,7 +11,7 @@ import { keyOutcomeBuckets, loadDemotions, saveDemotions } from './key-health-re
 import { refundRpd, reserveRpd, rpdUsage } from './ledger-repo.js';
 import { recordLearnedLimit } from './limits-repo.js';
 import { rekeySecrets } from './rekey-repo.js';
-import { deleteUsageBefore, recordUsage } from './usage-repo.js';
+import { deleteUsageBefore, recordUsage, tenantCostTotals, tenantUsageDays, tenantUsageTotals } from './usage-repo.js';
 import { viaPostgres } from './errors.js';
 
 export interface PostgresStores {
@@ -66,6 +66,9 @@ export function createPostgresStores(db: Database, opts: { secretKey: Buffer | u
       byTenant: (since) => pg('usage read', () => usageByTenant(db, since)),
       deleteBefore: (before) => pg('usage retention', () => deleteUsageBefore(db, before)),
       keyOutcomeBuckets: (since) => pg('usage read', () => keyOutcomeBuckets(db, since)),
+      tenantDays: (q) => pg('tenant usage read', () => tenantUsageDays(db, q)),
+      tenantTotals: (days) => pg('tenant usage read', () => tenantUsageTotals(db, days)),
+      tenantCosts: () => pg('tenant cost read', () => tenantCostTotals(db)),
     },
     demotions: {
       load: () => pg('demotion read', () => loadDemotions(db)),

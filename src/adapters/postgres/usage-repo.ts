@@ -1,5 +1,6 @@
-import { gte, lt, sql } from 'drizzle-orm';
+import { and, eq, gte, inArray, lt, lte, sql, type SQL } from 'drizzle-orm';
 import type { UsageEvent } from '../../app/ports.js';
+import type { DaySelection, TenantDayUsage, TenantUsageTotal } from '../../app/stores.js';
 import type { Database } from './db.js';
 import { tenantUsageDaily, usageEvents } from './schema.js';
 
@@ -90,4 +91,54 @@ export async function usageTotals(db: Database, opts: { since: Date }): Promise<
 export async function deleteUsageBefore(db: Database, before: Date): Promise<number> {
   const rows = await db.delete(usageEvents).where(lt(usageEvents.at, before)).returning({ id: usageEvents.id });
   return rows.length;
+}
+
+
+const daysWhere = (sel: DaySelection): SQL | undefined =>
+  'days' in sel ? (sel.days.length ? inArray(tenantUsageDaily.day, [...sel.days]) : sql`false`) : and(gte(tenantUsageDaily.day, sel.from), lte(tenantUsageDaily.day, sel.to));
+
+const tenantSums = {
+  requests: sql<number>`coalesce(sum(${tenantUsageDaily.requests}), 0)::float8`,
+  successes: sql<number>`coalesce(sum(${tenantUsageDaily.successes}), 0)::float8`,
+  promptTokens: sql<number>`coalesce(sum(${tenantUsageDaily.promptTokens}), 0)::float8`,
+  candidatesTokens: sql<number>`coalesce(sum(${tenantUsageDaily.candidatesTokens}), 0)::float8`,
+  thoughtsTokens: sql<number>`coalesce(sum(${tenantUsageDaily.thoughtsTokens}), 0)::float8`,
+  cachedTokens: sql<number>`coalesce(sum(${tenantUsageDaily.cachedTokens}), 0)::float8`,
+  totalTokens: sql<number>`coalesce(sum(${tenantUsageDaily.totalTokens}), 0)::float8`,
+  // a sum of bigints is numeric: read it as text so no picodollar is lost on the way
+  costPico: sql<string>`coalesce(sum(${tenantUsageDaily.costPico}), 0)::text`,
+};
+
+const withCost = <T extends { costPico: string }>(rows: T[]): Array<Omit<T, 'costPico'> & { costPico: bigint }> => rows.map((r) => ({ ...r, costPico: BigInt(r.costPico) }));
+
+/** A tenant's (or every tenant's) daily totals per model and key kind, on the selected days, oldest first. */
+export async function tenantUsageDays(db: Database, opts: { tenantId?: string; days: DaySelection }): Promise<TenantDayUsage[]> {
+  const rows = await db
+    .select({ tenantId: tenantUsageDaily.tenantId, day: tenantUsageDaily.day, model: tenantUsageDaily.model, central: tenantUsageDaily.central, ...tenantSums })
+    .from(tenantUsageDaily)
+    .where(and(daysWhere(opts.days), opts.tenantId === undefined ? undefined : eq(tenantUsageDaily.tenantId, opts.tenantId)))
+    .groupBy(tenantUsageDaily.tenantId, tenantUsageDaily.day, tenantUsageDaily.model, tenantUsageDaily.central)
+    .orderBy(tenantUsageDaily.day, tenantUsageDaily.tenantId, tenantUsageDaily.model, tenantUsageDaily.central);
+  return withCost(rows);
+}
+
+/** Every tenant's totals on the selected days, own and central keys apart. */
+export async function tenantUsageTotals(db: Database, days: DaySelection): Promise<TenantUsageTotal[]> {
+  const rows = await db
+    .select({ tenantId: tenantUsageDaily.tenantId, central: tenantUsageDaily.central, ...tenantSums })
+    .from(tenantUsageDaily)
+    .where(daysWhere(days))
+    .groupBy(tenantUsageDaily.tenantId, tenantUsageDaily.central)
+    .orderBy(tenantUsageDaily.tenantId, tenantUsageDaily.central);
+  return withCost(rows);
+}
+
+/** What each tenant has cost so far, over every day kept (the daily totals are never trimmed). */
+export async function tenantCostTotals(db: Database): Promise<Array<{ tenantId: string; costPico: bigint }>> {
+  const rows = await db
+    .select({ tenantId: tenantUsageDaily.tenantId, costPico: tenantSums.costPico })
+    .from(tenantUsageDaily)
+    .groupBy(tenantUsageDaily.tenantId)
+    .orderBy(tenantUsageDaily.tenantId);
+  return withCost(rows);
 }

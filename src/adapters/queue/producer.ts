@@ -54,12 +54,15 @@ export function createProducer(opts: {
   caps?: Partial<ProducerCaps>;
   requestCaps?: Partial<RequestCaps>;
   clock?: () => number;
+  /** false: every job gets priority 1 (first in, first out), to measure what fair share is worth; default true */
+  fairShare?: boolean;
 }): Producer {
   defineScripts(opts.redis);
   const r = opts.redis as Scripted;
   const caps = { ...DEFAULT_PRODUCER_CAPS, ...opts.caps };
   const requestCaps = { ...DEFAULT_REQUEST_CAPS, ...opts.requestCaps };
   const clock = opts.clock ?? Date.now;
+  const fairShare = opts.fairShare ?? true;
 
   return {
     async enqueue(input, o = {}) {
@@ -74,7 +77,7 @@ export function createProducer(opts: {
       const data: GenerationJobData = { request, enqueuedAt: clock() };
       try {
         // a duplicate (status 2) is added again on purpose: BullMQ keeps the existing job, and a first add that failed is repaired
-        await viaRedis('enqueue', () => opts.queue.add(GENERATION_JOB, data, { jobId, priority: status === 1 ? Number(reason) : 1, attempts: 3, backoff: { type: 'fixed', delay: 1_000 }, ...JOB_RETENTION }));
+        await viaRedis('enqueue', () => opts.queue.add(GENERATION_JOB, data, { jobId, priority: status === 1 && fairShare ? Number(reason) : 1, attempts: 3, backoff: { type: 'fixed', delay: 1_000 }, ...JOB_RETENTION }));
       } catch (err) {
         if (status === 1) await r.qfRelease(outstanding, jobId).catch(() => undefined);
         throw err;

@@ -9,9 +9,10 @@ import { migrate } from './migrate.js';
 import { rekey } from './rekey.js';
 import { simulate } from './simulate.js';
 import { status } from './status.js';
+import { usage as usageCommand } from './usage.js';
 import { worker } from './worker.js';
 
-export const COMMANDS: Record<string, Command> = { apply, migrate, worker, enqueue, status, simulate, demo, api, maintenance, catalog, rekey };
+export const COMMANDS: Record<string, Command> = { apply, migrate, worker, enqueue, status, usage: usageCommand, simulate, demo, api, maintenance, catalog, rekey };
 
 export function usage(): string {
   const rows = Object.values(COMMANDS).map((c) => `  ${c.usage}\n      ${c.summary}`);

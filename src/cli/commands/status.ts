@@ -1,12 +1,27 @@
 import { queueReport, type QueueReport } from '../../adapters/queue/queue-report.js';
 import { liveWorkers } from '../../adapters/redis/heartbeat.js';
 import type { DimensionUse, QuotaSnapshot, ScopeStatus } from '../../app/snapshot.js';
+import { tenantStatusJson, type TenantStatus } from '../../app/usage.js';
 import { isGuess, UNLIMITED_RPD } from '../../core/catalog.js';
-import { DIMENSIONS } from '../../core/types.js';
+import { formatUsd } from '../../core/money.js';
+import { DIMENSIONS, type Tenant } from '../../core/types.js';
 import { defineCommand } from '../args.js';
 import { bootstrap } from '../bootstrap.js';
 
 type Workers = Awaited<ReturnType<typeof liveWorkers>>;
+
+/** Per tenant: weight, each limit with what is used of it today, budget and what was spent this month. */
+function tenantLines(tenants: readonly Tenant[], statuses: readonly TenantStatus[], models: readonly string[]): string[] {
+  const by = new Map(statuses.map((s) => [s.tenantId, s]));
+  return tenants.flatMap((t) => {
+    const s = by.get(t.id);
+    const head = `  ${t.id.padEnd(20)} ${t.keyMode.padEnd(17)} ${(t.models ?? models).join(' > ')}`;
+    if (!s) return [head];
+    const limits = s.limits.length ? s.limits.map((l) => `${l.limit} ${l.used}/${l.value}`).join(', ') : 'no limits';
+    const budget = s.budget ? `budget ${s.budget.spentUsd}/${s.budget.monthlyUsd} USD spent this month (${s.budget.spentPct}%)` : 'no budget';
+    return [head, `      weight ${s.weight}; ${limits}; ${budget}; today ${s.today.total.requests} requests, ${formatUsd(s.today.total.costPico)} USD; this month ${formatUsd(s.thisMonth.total.costPico)} USD`];
+  });
+}
 
 export const status = defineCommand({
   name: 'status',
@@ -22,15 +37,16 @@ export const status = defineCommand({
       const { fleet, day, scopes, modelBlocks } = snapshot;
       const f2 = fleet.fleet;
       const hints = hintsFor(snapshot, workers, queue);
+      const usage = await sys.usage.tenants(f2.tenants);
       if (f.json) {
-        console.log(JSON.stringify({ version: f2.version, day, models: f2.models, tenants: f2.tenants, projects: f2.projects, keys: f2.keys, scopes, modelBlocks, workers, queue, hints }));
+        console.log(JSON.stringify({ version: f2.version, day, models: f2.models, tenants: f2.tenants, tenantUsage: usage.map(tenantStatusJson), projects: f2.projects, keys: f2.keys, scopes, modelBlocks, workers, queue, hints }));
         return 0;
       }
       console.log(`fleet version ${f2.version}; day ${day}; default chain: ${f2.models.join(' > ') || '(none)'}`);
       for (const h of hints) console.log(`hint: ${h}`);
       printWorkersAndQueue(workers, queue);
       console.log(`\ntenants (${f2.tenants.length})`);
-      for (const t of f2.tenants) console.log(`  ${t.id.padEnd(20)} ${t.keyMode.padEnd(17)} ${(t.models ?? f2.models).join(' > ')}`);
+      for (const line of tenantLines(f2.tenants, usage, f2.models)) console.log(line);
       console.log(`\nkeys (${f2.keys.length})`);
       for (const k of f2.keys) {
         const state = k.enabled ? 'enabled' : `DISABLED (${k.disabledReason ?? 'no reason'})`;
