@@ -159,6 +159,8 @@ export async function openSystem(config: Config, logger: Logger, opts: { migrate
       const sub = connect({ kind: 'blocking' });
       sub.on('error', () => undefined);
       sub.on('message', () => onChange());
+      // SUBSCRIBE during the handshake would fail ioredis's ready check
+      if (sub.status !== 'ready') await new Promise<void>((resolve) => sub.once('ready', () => resolve()));
       await sub.subscribe(keys.fleetVersion);
       return async () => {
         await sub.quit().catch(() => sub.disconnect());

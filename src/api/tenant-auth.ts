@@ -45,7 +45,8 @@ interface Remembered<T> {
  * for an address over its failed-attempt limit. Every check that is not a
  * known-good token counts as an attempt before it is made (a remembered
  * wrong token too), and a lookup that finds a tenant gives it back: wrong
- * tokens, new or repeated, never get past the limit.
+ * tokens, new or repeated, never get past the limit. Concurrent checks of
+ * one token from one address share one lookup and one attempt.
  */
 export function tenantAuthenticator(deps: Pick<TenantGuardDeps, 'store' | 'throttle'>, opts: TenantAuthOptions = {}) {
   const ttlMs = opts.ttlMs ?? 5_000;
@@ -68,14 +69,7 @@ export function tenantAuthenticator(deps: Pick<TenantGuardDeps, 'store' | 'throt
     return tenant;
   };
 
-  return async (token: string, ip: string): Promise<TenantAuthResult> => {
-    const subject = throttleSubject(ip);
-    const hash = hashToken(token);
-    const good = recall(known, hash);
-    if (good) {
-      const wait = await deps.throttle.wait(subject);
-      return wait > 0 ? { throttledMs: wait } : { tenant: good.value };
-    }
+  const check = async (subject: string, hash: string): Promise<TenantAuthResult> => {
     const over = await deps.throttle.attempt(subject);
     if (over > 0) return { throttledMs: over };
     let tenant: Tenant | null;
@@ -89,6 +83,27 @@ export function tenantAuthenticator(deps: Pick<TenantGuardDeps, 'store' | 'throt
     if (!tenant) return { unknown: true };
     await deps.throttle.giveBack(subject);
     return { tenant };
+  };
+
+  // concurrent checks of one token from one address share one lookup and one
+  // attempt: a client's own burst (or every request after the cache entry
+  // expires) must not count as many failed attempts and lock the address out
+  const inFlight = new Map<string, Promise<TenantAuthResult>>();
+  return async (token: string, ip: string): Promise<TenantAuthResult> => {
+    const subject = throttleSubject(ip);
+    const hash = hashToken(token);
+    const good = recall(known, hash);
+    if (good) {
+      const wait = await deps.throttle.wait(subject);
+      return wait > 0 ? { throttledMs: wait } : { tenant: good.value };
+    }
+    const id = `${subject}\u0000${hash}`;
+    let p = inFlight.get(id);
+    if (!p) {
+      p = check(subject, hash).finally(() => inFlight.delete(id));
+      inFlight.set(id, p);
+    }
+    return p;
   };
 }
 

@@ -125,4 +125,15 @@ describe('failed tenant authentication', () => {
     expect((await call(app, GOOD, '198.51.100.10')).statusCode).toBe(200);
     expect(store.lookups - before).toBe(1_500);
   });
+  it('a burst of 30 concurrent requests with one good token, not yet cached: all get in, one lookup, the address is not throttled', async () => {
+    const store = countingStore();
+    const app = await producerApp(store, 'burst');
+    const rs = await Promise.all(Array.from({ length: 30 }, () => call(app, GOOD, '203.0.113.9')));
+    expect(rs.map((r) => r.statusCode)).toEqual(Array(30).fill(200));
+    expect(store.lookups).toBe(1);
+    // the address still has its whole allowance of failed attempts
+    const wrong: number[] = [];
+    for (let i = 0; i < LIMIT; i++) wrong.push((await call(app, `wrong-burst-${i}-00000000`, '203.0.113.9')).statusCode);
+    expect(wrong).toEqual(Array(LIMIT).fill(403));
+  });
 });

@@ -22,28 +22,71 @@ export interface FollowOptions {
  */
 export function createEventReader(opts: { redis: Redis; subscriber: () => Redis; keys: RedisKeys }) {
   let sub: Redis | undefined;
-  const listeners = new Map<string, Set<(message: string) => void>>();
-  const connection = (): Redis => {
-    if (!sub) {
-      sub = opts.subscriber();
-      sub.on('message', (channel: string, message: string) => {
-        for (const l of listeners.get(channel) ?? []) l(message);
+  let ready: Promise<Redis> | undefined;
+  const channels = new Map<string, { listeners: Set<(message: string) => void>; subscribed: Promise<void> }>();
+  // SUBSCRIBE only once the connection is ready: sent during the handshake it
+  // turns the connection into subscriber mode before ioredis's ready check,
+  // which then fails (and the subscription with it)
+  const connection = (): Promise<Redis> => {
+    if (!ready) {
+      const s = opts.subscriber();
+      sub = s;
+      s.on('error', () => undefined);
+      s.on('message', (channel: string, message: string) => {
+        for (const l of channels.get(channel)?.listeners ?? []) l(message);
+      });
+      ready = new Promise<Redis>((resolve, reject) => {
+        if (s.status === 'ready') return resolve(s);
+        const fail = (err?: Error): void => {
+          s.off('ready', ok);
+          if (sub === s) {
+            sub = undefined;
+            ready = undefined;
+          }
+          s.disconnect();
+          reject(err ?? new Error('subscriber connection closed'));
+        };
+        const ok = (): void => {
+          s.off('error', fail);
+          s.off('end', fail);
+          resolve(s);
+        };
+        s.once('ready', ok);
+        s.once('error', fail);
+        s.once('end', fail);
       });
     }
-    return sub;
+    return ready;
   };
+  /** Adds a listener; resolves once the channel's subscription is in effect (shared by every listener of the channel). */
   const listen = async (channel: string, l: (message: string) => void): Promise<() => Promise<void>> => {
-    let set = listeners.get(channel);
-    if (!set) {
-      set = new Set();
-      listeners.set(channel, set);
-      await viaRedis('event subscription', () => connection().subscribe(channel));
+    let ch = channels.get(channel);
+    if (!ch) {
+      const entry = {
+        listeners: new Set<(message: string) => void>(),
+        subscribed: viaRedis('event subscription', async () => {
+          await (await connection()).subscribe(channel);
+        }),
+      };
+      entry.subscribed.catch(() => {
+        // a failed SUBSCRIBE is not kept: the next follower tries again
+        if (channels.get(channel) === entry) channels.delete(channel);
+      });
+      channels.set(channel, entry);
+      ch = entry;
     }
-    set.add(l);
+    const mine = ch;
+    mine.listeners.add(l);
+    try {
+      await mine.subscribed;
+    } catch (err) {
+      mine.listeners.delete(l);
+      throw err;
+    }
     return async () => {
-      set.delete(l);
-      if (set.size === 0 && listeners.get(channel) === set) {
-        listeners.delete(channel);
+      mine.listeners.delete(l);
+      if (mine.listeners.size === 0 && channels.get(channel) === mine) {
+        channels.delete(channel);
         await sub?.unsubscribe(channel).catch(() => undefined);
       }
     };
@@ -107,9 +150,11 @@ export function createEventReader(opts: { redis: Redis; subscriber: () => Redis;
   return {
     follow,
     async close(): Promise<void> {
-      listeners.clear();
-      if (sub) await sub.quit().catch(() => sub?.disconnect());
+      channels.clear();
+      const s = sub;
       sub = undefined;
+      ready = undefined;
+      if (s) await s.quit().catch(() => s.disconnect());
     },
   };
 }
