@@ -7,7 +7,7 @@ import { GenerationFailedError } from '../../src/adapters/queue/client.js';
 import { GENERATION_JOB } from '../../src/adapters/queue/job-contract.js';
 import { buildApiServer } from '../../src/api/server.js';
 import { parseConfig } from '../../src/config.js';
-import { ValidationError } from '../../src/errors.js';
+import { UnknownTenantError, ValidationError } from '../../src/errors.js';
 import { createLogger } from '../../src/logger.js';
 import { openSystem, type System } from '../../src/system.js';
 import { matchedConfigs } from '../helpers/fleets.js';
@@ -54,7 +54,7 @@ describe('malformed requests through the client', () => {
   const cases: Array<[string, unknown, RegExp]> = [
     ['missing tenant', { contents: 'hi' }, /tenantId/],
     ['wrong types', { tenantId: 42, contents: 7, deadlineMs: 'soon' }, /tenantId[\s\S]*contents[\s\S]*deadlineMs/],
-    ['a 10 MB prompt', { tenantId: 'beta', contents: TEN_MB }, /prompt is 10485760 characters, the limit is 1000000/],
+    ['a 10 MB prompt', { tenantId: 'beta', contents: TEN_MB }, /the request is [\d.]+ MiB, over the limit of 8(\.0)? MiB/],
     ['a malformed model name', { tenantId: 'beta', contents: 'hi', models: ['not a model!'] }, /models\.0/],
     ['an unknown field', { tenantId: 'beta', contents: 'hi', tennant: 'x' }, /tennant|unrecognized/i],
   ];
@@ -68,9 +68,19 @@ describe('malformed requests through the client', () => {
     expect(after.waiting ?? 0).toBe(before.waiting ?? 0);
   });
 
-  // the client does not know the fleet: these are refused by the worker at once, before any upstream call
+  it('an unknown tenant: refused at enqueue (UnknownTenantError), nothing queued, no upstream call', async () => {
+    const calls = stack.sim.stats().totalCalls;
+    const before = await stack.counts();
+    const err = await stack.client.enqueue({ tenantId: 'nobody', contents: 'hi' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnknownTenantError);
+    expect((err as Error).message).toMatch(/nobody/);
+    expect((await stack.counts()).waiting ?? 0).toBe(before.waiting ?? 0);
+    expect(stack.sim.stats().totalCalls).toBe(calls);
+    await stillServing('an unknown tenant');
+  });
+
+  // the client does not know every model's availability: an unknown model is refused by the worker at once, before any upstream call
   it.each([
-    ['an unknown tenant', { tenantId: 'nobody', contents: 'hi' }, /unknown tenant "nobody"/],
     ['an unknown model', { tenantId: 'beta', contents: 'hi', models: ['gemini-9.9-ultra'] }, /unknown model\(s\) gemini-9\.9-ultra/],
   ])('%s: fails with reason invalid_request and no upstream call', async (_name, req, pattern) => {
     const calls = stack.sim.stats().totalCalls;
@@ -168,7 +178,7 @@ describe('invalid HTTP bodies on POST /v1/generations', () => {
     ['an array', () => '[1,2]', 'application/json', 400, /JSON object/],
     ['wrong types', () => JSON.stringify({ contents: 7, deadlineMs: 'soon' }), 'application/json', 400, /contents/],
     ['no contents', () => JSON.stringify({}), 'application/json', 400, /contents/],
-    ['a 2 MB prompt (over 1,000,000 characters)', () => JSON.stringify({ contents: 'x'.repeat(2_000_000) }), 'application/json', 400, /limit is 1000000/],
+    ['a 9 MB prompt (over the 8 MiB request limit)', () => JSON.stringify({ contents: 'x'.repeat(9 * 1024 * 1024) }), 'application/json', 400, /over the limit of 8(\.0)? MiB/],
     ['an 11 MB body', () => JSON.stringify({ contents: 'x'.repeat(11 * 1024 * 1024) }), 'application/json', 413, /large|limit/i],
     ['another tenant\'s id', () => JSON.stringify({ tenantId: 'acme', contents: 'hi' }), 'application/json', 403, /cannot enqueue for "acme"/],
     ['not JSON', () => 'contents=hi', 'text/plain', 400, /JSON object/],

@@ -74,7 +74,7 @@ describe('Postgres restarted under load (private cluster)', () => {
   });
 
   it('the jobs waited: the workers logged lease failures and retried', () => {
-    expect(stack.logs()).toContain('dependency failed during lease');
+    expect(stack.logs()).toContain('a dependency failed during the job; it will retry');
   });
 
   it('zero upstream 429, and the ledger counts every upstream call (a lease whose answer was lost with the connection may count once more)', () => {
