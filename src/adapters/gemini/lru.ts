@@ -1,5 +1,5 @@
 /**
- * A size-bounded map that forgets the least recently used entry first (R18):
+ * A size-bounded map that forgets the least recently used entry first:
  * a fleet may hold thousands of keys, and clients of removed keys must not
  * pile up. Map iteration order is insertion order, so re-inserting on read
  * keeps the oldest entry first.

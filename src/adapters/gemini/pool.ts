@@ -41,7 +41,7 @@ export interface GeminiPoolOptions {
   timeoutMs: number;
   /** the decrypted secret of a key id, undefined when unknown */
   secretOf: (keyId: string) => string | undefined;
-  /** bound on cached clients (R18); default 10000 */
+  /** bound on cached clients; default 10000 */
   maxClients?: number;
   now?: () => number;
 }

@@ -6,7 +6,7 @@ import { bucketOf, field, metricsKey, OVERFLOW, type Family } from './metric-key
 export interface RecorderOptions {
   /** how often the in-memory aggregate is written to Redis; default 1000 ms */
   flushMs?: number;
-  /** most distinct (family, labels) this process ever writes; later label sets collapse into `_other` (R18); default 20000 */
+  /** most distinct (family, labels) this process ever writes; later label sets collapse into `_other`; default 20000 */
   maxFields?: number;
   logger?: Logger;
 }
