@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { GenerationJobData } from '../adapters/queue/job-contract.js';
 import type { BlameAction } from '../core/failure-policy.js';
 import type { FleetIndex } from '../core/fleet-index.js';
-import { emptyState, type Budget, type GenerationResult, type JobState } from '../core/job.js';
+import { emptyState, type Budget, type GenerationJobData, type GenerationResult, type JobState } from '../core/job.js';
 import { breakerReportOf, budgetCrossings, budgetFailure, callStep, DEFAULT_BUDGET, planStep, waitStep, type CallReport, type LeasePlan } from '../core/job-step.js';
 import type { Candidate } from '../core/lease-plan.js';
 import { formatUsd } from '../core/money.js';
