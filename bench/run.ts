@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --scenario FILE ...] [--out DIR] [--no-overhead | --overhead-only] [--no-fairness | --fairness-only]`
+ * `npm run bench [-- --scenario FILE ...] [--out DIR] [--no-overhead | --overhead-only] [--no-fairness | --fairness-only] [--no-compat | --compat-only]`
  *
  * Quality: every scenario (bench/scenarios/*.json, or the files given) runs
  * under quotaflow and under the baseline (the old algorithm), same stand-in,
@@ -7,7 +7,9 @@
  * A/B/A/B), lease latency at 10/100/1000 keys, Redis commands and Postgres
  * statements per message, on a private redis-server. Fairness: the noisy
  * neighbour with and without fair share, and the Redis commands a tenant's
- * limits add per message. Results go to
+ * limits add per message. Drop-in: the latency the Gemini-compatible
+ * endpoint adds over calling the stand-in directly with @google/genai, and
+ * the api's CPU per call. Results go to
  * DIR/results.json, DIR/results.md and DIR/<scenario>.svg.
  */
 import { readFileSync } from 'node:fs';
@@ -23,6 +25,7 @@ import { loadConfig } from '../src/config.js';
 import { TEST_DATABASE_ADMIN_URL } from '../test/helpers/postgres.js';
 import { runLimitCost, type LimitCostRun, type LimitVariant } from './fairness/limit-cost.js';
 import { runNoisyNeighbour, type FairnessVariant, type NoisyNeighbourRun } from './fairness/noisy-neighbour.js';
+import { runCompatLatency, type CompatLatencyRun } from './compat/latency.js';
 import { runLeaseLatency } from './overhead/lease.js';
 import { runThroughput, type ThroughputRun, type Variant } from './overhead/throughput.js';
 import { qualityOf } from './quality/metrics.js';
@@ -42,6 +45,9 @@ async function main(): Promise<void> {
       'overhead-only': { type: 'boolean' },
       'no-fairness': { type: 'boolean' },
       'fairness-only': { type: 'boolean' },
+      'no-compat': { type: 'boolean' },
+      'compat-only': { type: 'boolean' },
+      'compat-calls': { type: 'string' },
       'noisy-jobs': { type: 'string' },
       messages: { type: 'string' },
       rounds: { type: 'string' },
@@ -64,6 +70,7 @@ async function main(): Promise<void> {
     quality: [],
     fairness: null,
     overhead: null,
+    compat: null,
   };
   const save = async (): Promise<void> => {
     results.finishedAt = new Date().toISOString();
@@ -73,7 +80,7 @@ async function main(): Promise<void> {
   console.log(`quotaflow bench → ${outDir}`);
   console.log(`machine: ${results.machine.nproc} × ${results.machine.cpu}, Node ${results.machine.node}\n`);
 
-  const only = values['overhead-only'] || values['fairness-only'];
+  const only = values['overhead-only'] || values['fairness-only'] || values['compat-only'];
   if (!only) {
     for (const file of files) {
       const s = await loadScenario(file);
@@ -90,12 +97,12 @@ async function main(): Promise<void> {
     }
   }
 
-  if (!values['overhead-only'] && !values['no-fairness'] && (!values.scenario?.length || values['fairness-only'])) {
+  if (!values['overhead-only'] && !values['compat-only'] && !values['no-fairness'] && (!values.scenario?.length || values['fairness-only'])) {
     results.fairness = await fairness({ noisy: Number(values['noisy-jobs'] ?? 3000), messages: Number(values.messages ?? 2000), rounds: Number(values.rounds ?? 2), concurrency: Number(values.concurrency ?? 16), fallbackRedis: redisUrl });
     await save();
   }
 
-  if (!values['no-overhead'] && !values['fairness-only'] && (!values.scenario?.length || values['overhead-only'])) {
+  if (!values['no-overhead'] && !values['fairness-only'] && !values['compat-only'] && (!values.scenario?.length || values['overhead-only'])) {
     results.overhead = await overhead({
       messages: Number(values.messages ?? 2000),
       rounds: Number(values.rounds ?? 2),
@@ -105,10 +112,26 @@ async function main(): Promise<void> {
     });
     await save();
   }
+  if (!values['no-compat'] && !values['overhead-only'] && !values['fairness-only'] && (!values.scenario?.length || values['compat-only'])) {
+    results.compat = await compat(values['compat-calls'] === undefined ? undefined : Number(values['compat-calls']));
+    await save();
+  }
   await save();
   console.log('\ntargets:');
   for (const t of targetsOf(results)) console.log(`  ${t.met ? 'met   ' : 'MISSED'} ${t.name}: ${t.actual} (goal ${t.goal})`);
   console.log(`\nwrote ${join(outDir, 'results.md')}, results.json and one SVG per scenario`);
+}
+
+async function compat(calls: number | undefined): Promise<CompatLatencyRun[]> {
+  const concurrencies = [1, 64];
+  console.log(`\n▶ drop-in: @google/genai generateContent through quotaflow api vs straight to the stand-in, concurrency ${concurrencies.join(' and ')}`);
+  const runs = await runCompatLatency({ concurrencies, callsPerRun: (c) => calls ?? (c === 1 ? 300 : 1920), workerConcurrency: 64 });
+  for (const r of runs) {
+    console.log(
+      `  concurrency ${String(r.concurrency).padEnd(3)} ${r.calls} calls: direct p50/p99 ${r.directMs.p50}/${r.directMs.p99} ms, Node client ${r.nodeClientMs.p50}/${r.nodeClientMs.p99} ms, drop-in ${r.dropInMs.p50}/${r.dropInMs.p99} ms, added ${r.addedMs.p50}/${r.addedMs.p99} ms, api CPU ${r.apiCpuMsPerCall} ms/call, failed ${r.failed}`,
+    );
+  }
+  return runs;
 }
 
 async function overhead(o: { messages: number; rounds: number; concurrency: number; leaseIterations: number; fallbackRedis: string }): Promise<OverheadResult> {

@@ -58,14 +58,15 @@ export async function startCompatStack(opts: {
   env?: Record<string, string>;
   workers?: number;
   workerArgs?: string[];
+  /** the api's LOG_LEVEL; default debug (callers that hang up are logged there, and tests read it) */
+  apiLogLevel?: string;
 }): Promise<CompatStack> {
   const stack = await startStack({ name: opts.name, sim: opts.sim, ...(opts.env ? { env: opts.env } : {}) });
   let api: CliProcess | undefined;
   try {
     await stack.applyFleet(opts.fleet);
     for (let i = 0; i < (opts.workers ?? 1); i++) await stack.startWorker(opts.workerArgs ?? ['--concurrency', '8']);
-    // debug: callers that hang up are logged there, and tests read it
-    const started = await startApi({ ...stack.env, LOG_LEVEL: 'debug' });
+    const started = await startApi({ ...stack.env, LOG_LEVEL: opts.apiLogLevel ?? 'debug' });
     api = started.api;
     const apiProcess = api;
     const stopRest = stack.stop.bind(stack);
