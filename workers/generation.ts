@@ -30,6 +30,14 @@ export interface GenerationWorker {
 /** How long a job waits when Redis or Postgres fails mid-lease before trying again. */
 const DEPENDENCY_RETRY_MS = 1_000;
 
+/**
+ * A job handed back at shutdown becomes ready this much later: at once, it
+ * would wake this worker's own waiting fetch, which takes it straight back
+ * and holds it until its lock expires; by then another worker (or this one,
+ * restarted) takes it.
+ */
+const HAND_BACK_DELAY_MS = 1_000;
+
 /** Wiring and shutdown only: the logic lives in src/app/process-job.ts. */
 export interface GenerationWorkerOptions {
   concurrency?: number;
@@ -184,7 +192,7 @@ export async function startGenerationWorker(sys: System, opts: GenerationWorkerO
         logger.warn({ graceMs, jobs: active.size }, 'jobs still running at shutdown: handing them back to the queue');
         await Promise.all(
           [...active.values()].map(({ job, token }) =>
-            job.moveToDelayed(Date.now(), token).catch((err: unknown) => logger.warn({ jobId: job.id, err: errorMessage(err) }, 'could not hand a job back; it returns when its lock expires')),
+            job.moveToDelayed(Date.now() + HAND_BACK_DELAY_MS, token).catch((err: unknown) => logger.warn({ jobId: job.id, err: errorMessage(err) }, 'could not hand a job back; it returns when its lock expires')),
           ),
         );
       }
