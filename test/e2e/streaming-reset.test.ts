@@ -90,8 +90,9 @@ describe('a worker shut down mid-answer', () => {
     const slow = await stack.startWorker(['--concurrency', '2', '--grace-ms', '300']);
     const events: StreamEvent[] = [];
     let stopped = false;
+    const { jobId } = await stack.client.enqueue({ tenantId: 'beta', contents: 'Another question that the stand-in answers slowly, in many chunks.', stream: true });
     const reading = (async () => {
-      for await (const e of stack.client.stream({ tenantId: 'beta', contents: 'Another question that the stand-in answers slowly, in many chunks.' })) {
+      for await (const e of stack.client.streamJob(jobId)) {
         events.push(e);
         if (!stopped && events.filter((x) => x.type === 'chunk').length >= 2) {
           stopped = true;
@@ -102,6 +103,8 @@ describe('a worker shut down mid-answer', () => {
     })();
     await until(() => stopped, 'two chunks read', 60_000);
     expect(await slow.exited).toBe(0);
+    // handed back, not taken again by the closing worker's own fetch (which would hold it until its lock expired)
+    expect((await stack.client.status(jobId))?.state).not.toBe('active');
     await stack.startWorker(['--concurrency', '2']);
     await reading;
     const firstAttempt = events.findIndex((e) => e.type === 'reset');
