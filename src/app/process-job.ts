@@ -56,6 +56,8 @@ export async function processJob(jobId: string, data: GenerationJobData, deps: P
   let preferredGrace = Boolean(data.request.maxWaitForPreferredMs);
   const conversation = data.request.affinity === 'conversation' ? data.request.conversationId : undefined;
   const conversationProject = conversation && deps.conversations ? await deps.conversations.lastProject(data.request.tenantId, conversation) : null;
+  // an earlier pass may have been cut off mid-answer (a crashed worker, a job handed back at shutdown): readers drop its chunks
+  if (data.request.stream && deps.events) await deps.events.restart(jobId, 'the previous attempt was interrupted; the answer starts over');
 
   for (;;) {
     const now = deps.clock();

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { createClient, type QuotaflowClient } from '../../src/adapters/queue/client.js';
-import { startSimulator, type SimulatorConfig, type SimulatorHandle } from '../../src/simulator/index.js';
+import { startSimulator, type SimulatorConfig, type SimulatorHandle, type StartOptions } from '../../src/simulator/index.js';
 import { ROOT, applyFleetFile, runCli, startWorkerProcess, type WorkerProcess } from './cli-process.js';
 import { createTestDatabase } from './postgres.js';
 import { TEST_REDIS_URL, dropPrefix, testPrefix } from './redis.js';
@@ -27,10 +27,10 @@ export interface Stack {
 }
 
 /** Everything an end-to-end test needs: fresh database and prefix, the stand-in, real worker processes. */
-export async function startStack(opts: { name: string; sim: SimulatorConfig; env?: Record<string, string> }): Promise<Stack> {
+export async function startStack(opts: { name: string; sim: SimulatorConfig; env?: Record<string, string>; simOptions?: StartOptions }): Promise<Stack> {
   const db = await createTestDatabase();
   const prefix = testPrefix(opts.name);
-  const sim = await startSimulator(opts.sim, { port: 0 });
+  const sim = await startSimulator(opts.sim, { ...opts.simOptions, port: 0 });
   const dir = await mkdtemp(join(tmpdir(), 'qf-e2e-'));
   const env: Record<string, string> = {
     REDIS_URL: TEST_REDIS_URL,
