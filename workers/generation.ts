@@ -1,4 +1,4 @@
-import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { createGeminiPool } from '../src/adapters/gemini/index.js';
 import { GENERATION_QUEUE, encodeFailure, type GenerationJobData, type GenerationResult } from '../src/adapters/queue/job-contract.js';
 import { parseJobData } from '../src/adapters/queue/job-data.js';
@@ -8,6 +8,7 @@ import { createScrubber } from '../src/core/scrub.js';
 import { logScrubber } from '../src/logger.js';
 import { createJobEventSink } from '../src/adapters/redis/job-events.js';
 import { createConversationMemory } from '../src/adapters/redis/conversations.js';
+import { TolerantWorker } from '../src/adapters/queue/tolerant-worker.js';
 import { guardRedisMemory } from '../src/adapters/queue/memory-guard.js';
 import { startHeartbeat, workerId } from '../src/adapters/redis/heartbeat.js';
 import { viaRedis } from '../src/adapters/redis/errors.js';
@@ -22,7 +23,7 @@ import { DependencyError, ValidationError, errorMessage } from '../src/errors.js
 import type { System } from '../src/system.js';
 
 export interface GenerationWorker {
-  worker: Worker<GenerationJobData, GenerationResult>;
+  worker: TolerantWorker<GenerationJobData, GenerationResult>;
   /** stops taking jobs, lets running ones finish for up to graceMs, then hands the rest back */
   close(graceMs?: number): Promise<void>;
 }
@@ -168,7 +169,7 @@ export async function startGenerationWorker(sys: System, opts: GenerationWorkerO
     }
   };
 
-  const worker = new Worker<GenerationJobData, GenerationResult>(GENERATION_QUEUE, processor, {
+  const worker = new TolerantWorker<GenerationJobData, GenerationResult>(GENERATION_QUEUE, processor, {
     connection: sys.connect({ kind: 'blocking' }),
     prefix: sys.prefix,
     concurrency: opts.concurrency ?? 16,

@@ -1,4 +1,5 @@
 import { Queue, Worker, type Job } from 'bullmq';
+import { guardRedisMemory } from '../src/adapters/queue/memory-guard.js';
 import { createScrubber } from '../src/core/scrub.js';
 import { logScrubber } from '../src/logger.js';
 import { createWebhookAlerts } from '../src/adapters/alerts/webhook.js';
@@ -115,7 +116,8 @@ export async function startMaintenanceWorker(sys: System, opts: MaintenanceOptio
     },
     { connection: workerConnection, prefix: sys.prefix, concurrency: 1 },
   );
-  worker.on('error', (err) => logger.warn({ err: errorMessage(err) }, 'maintenance worker error'));
+  // Redis full: pause with a backoff like the generation worker, instead of logging an error per fetch
+  guardRedisMemory(worker, logger, 'maintenance worker');
   worker.on('failed', (job, err) => logger.warn({ job: job?.name, err: errorMessage(err) }, 'maintenance job failed'));
   await worker.waitUntilReady().catch((err: unknown) => {
     throw new DependencyError(`cannot reach Redis at ${config.redis.display}: ${errorMessage(err)}`, { cause: err });

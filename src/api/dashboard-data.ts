@@ -3,7 +3,7 @@ import type { SplitFigures } from '../app/usage-report.js';
 import type { TenantStatus } from '../app/usage.js';
 import { formatUsd } from '../core/money.js';
 import type { System } from '../system.js';
-import { readLiveState } from './live-state.js';
+import { liveRead, readLiveState } from './live-state.js';
 
 /** How many tenants the "top tenants" list shows. */
 export const TOP_TENANTS = 10;
@@ -35,7 +35,7 @@ export const TENANT_USAGE_WINDOW_MS = 24 * 3_600_000;
  */
 export async function dashboardData(sys: System, queue: Queue): Promise<Record<string, unknown>> {
   const live = await readLiveState(sys, queue);
-  const [keys, usage] = await Promise.all([sys.admin.keys(), sys.stores.usage.byTenant(new Date(live.at - TENANT_USAGE_WINDOW_MS))]);
+  const [keys, usage] = await Promise.all([liveRead('keys read', () => sys.admin.keys()), liveRead('usage read', () => sys.stores.usage.byTenant(new Date(live.at - TENANT_USAGE_WINDOW_MS)))]);
   const tenants = new Map<string, { tenantId: string; ownRequests: number; centralRequests: number; successes: number; totalTokens: number }>();
   for (const t of live.fleet.fleet.tenants) tenants.set(t.id, { tenantId: t.id, ownRequests: 0, centralRequests: 0, successes: 0, totalTokens: 0 });
   for (const u of usage) {

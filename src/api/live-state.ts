@@ -2,6 +2,8 @@ import type { Queue } from 'bullmq';
 import type { QuotaSnapshot } from '../app/snapshot.js';
 import type { Exclusion } from '../app/stores.js';
 import type { TenantStatus } from '../app/usage.js';
+import { redisFailure } from '../adapters/redis/errors.js';
+import { QuotaflowError } from '../errors.js';
 import type { System } from '../system.js';
 
 export const QUEUE_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed', 'waiting-children'] as const;
@@ -16,9 +18,28 @@ export interface LiveState extends QuotaSnapshot {
   tenantCosts: ReadonlyMap<string, bigint>;
 }
 
+/**
+ * Runs a read of the live state: a failure already wrapped (Postgres, a
+ * known Redis failure) passes unchanged, anything else is a Redis or
+ * BullMQ failure (a closed stream, a timeout) and becomes a
+ * DependencyError, so a scrape answers 503 with Retry-After, not 500.
+ */
+export async function liveRead<T>(what: string, op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (err) {
+    throw err instanceof QuotaflowError ? err : redisFailure(what, err);
+  }
+}
+
 /** Reads the live state from Postgres, Redis and BullMQ (one scrape or dashboard refresh). */
 export async function readLiveState(sys: System, queue: Queue): Promise<LiveState> {
-  const [snapshot, exclusions, queueCounts, tenantCosts] = await Promise.all([sys.snapshot(), sys.stores.exclusions.active(new Date()), queue.getJobCounts(...QUEUE_STATES), sys.usage.costs()]);
-  const tenants = await sys.usage.tenants(snapshot.fleet.fleet.tenants);
+  const [snapshot, exclusions, queueCounts, tenantCosts] = await Promise.all([
+    liveRead('quota snapshot', () => sys.snapshot()),
+    liveRead('exclusions read', () => sys.stores.exclusions.active(new Date())),
+    liveRead('queue counts', () => queue.getJobCounts(...QUEUE_STATES)),
+    liveRead('tenant costs', () => sys.usage.costs()),
+  ]);
+  const tenants = await liveRead('tenant usage', () => sys.usage.tenants(snapshot.fleet.fleet.tenants));
   return { ...snapshot, exclusions, queue: queueCounts, tenants, tenantCosts };
 }

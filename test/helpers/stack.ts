@@ -57,7 +57,8 @@ export async function startStack(opts: { name: string; sim: SimulatorConfig; env
     cli: (args, extraEnv = {}) => runCli(args, { ...env, ...extraEnv }, collect),
     async startWorker(args = []) {
       // maintenance (health probes) would add stand-in calls the tests count; it has tests of its own
-      const w = await startWorkerProcess(['--no-maintenance', ...args], env, { onOutput: collect });
+      // a loaded machine (shared cores) may take a while to start a process: the ceiling only bounds a failure
+      const w = await startWorkerProcess(['--no-maintenance', ...args], env, { onOutput: collect, readyTimeoutMs: 60_000 });
       workers.push(w);
       return w;
     },

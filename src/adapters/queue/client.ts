@@ -11,6 +11,7 @@ import type { StreamEvent } from '../../core/job.js';
 import { createEventReader, type EventReader } from '../redis/event-reader.js';
 import { createStreamFollower } from './client-stream.js';
 import { createJobLifecycle } from './job-lifecycle.js';
+import { attemptsOf, isStreamedData, readJob, tenantOf, type StoredJob } from './job-read.js';
 import { createProducer, type ProducerCaps } from './producer.js';
 import {
   GENERATION_QUEUE,
@@ -139,21 +140,21 @@ export function createClient(options: ClientOptions = {}): QuotaflowClient {
     return events;
   };
 
-  const toFailure = (job: Job<GenerationJobData, GenerationResult>): GenerationFailedError => {
+  const toFailure = (job: StoredJob): GenerationFailedError => {
     const f = decodeFailure(job.failedReason);
-    return new GenerationFailedError(job.id ?? '', f.reason, f.message, job.data.state?.attempts ?? []);
+    return new GenerationFailedError(job.id ?? '', f.reason, f.message, attemptsOf(job.data));
   };
 
   const wait = async (jobId: string, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<GenerationResult> => {
     const timeoutMs = opts.timeoutMs ?? 300_000;
     const qe = await queueEvents();
-    const job = await viaRedis('job read', () => queue.getJob(jobId));
+    const job = await readJob(queue, jobId);
     if (!job) throw new NotFoundError(`no generation ${jobId}`);
     try {
       return await abortable(job.waitUntilFinished(qe, timeoutMs), opts.signal);
     } catch (err) {
       if (opts.signal?.aborted) throw err;
-      const fresh = await viaRedis('job read', () => queue.getJob(jobId));
+      const fresh = await readJob(queue, jobId);
       if (fresh && (await fresh.isFailed())) throw toFailure(fresh);
       if (fresh && (await fresh.isCompleted())) return fresh.returnvalue;
       if (err instanceof Error && /timed out/i.test(err.message)) throw new GenerationTimeoutError(jobId, timeoutMs);
@@ -165,9 +166,9 @@ export function createClient(options: ClientOptions = {}): QuotaflowClient {
     // state first, then the job: a job read after its state already holds what that state needs
     const state = await viaRedis('job state read', () => queue.getJobState(jobId));
     if (state === 'unknown') return null;
-    const job = await viaRedis('job read', () => queue.getJob(jobId));
+    const job = await readJob(queue, jobId);
     if (!job) return null;
-    const attempts = job.data.state?.attempts ?? [];
+    const attempts = attemptsOf(job.data);
     if (state === 'completed') return { jobId, state, result: job.returnvalue };
     if (state === 'failed') return { jobId, state, ...decodeFailure(job.failedReason), attempts };
     const s = state === 'waiting' || state === 'active' || state === 'delayed' ? state : state === 'prioritized' || state === 'waiting-children' ? 'waiting' : 'unknown';
@@ -181,8 +182,8 @@ export function createClient(options: ClientOptions = {}): QuotaflowClient {
     },
     status,
     async isStreamed(jobId) {
-      const job = await viaRedis('job read', () => queue.getJob(jobId));
-      return job ? job.data.request.stream === true : null;
+      const job = await readJob(queue, jobId);
+      return job ? isStreamedData(job.data) : null;
     },
     wait,
     failure: (jobId, reason, message, attempts, eventId) => new GenerationFailedError(jobId, reason, message, attempts, eventId),
@@ -202,13 +203,14 @@ export function createClient(options: ClientOptions = {}): QuotaflowClient {
     streamJob,
     status,
     async cancelIfWaiting(jobId) {
-      const job = await viaRedis('job read', () => queue.getJob(jobId));
+      const job = await readJob(queue, jobId);
       if (!job) return false;
       const state = await job.getState();
       if (state !== 'waiting' && state !== 'prioritized' && state !== 'delayed') return false;
       // a worker may take it meanwhile: BullMQ then refuses to remove a locked job
       const removed = await job.remove().then(() => true, () => false);
-      if (removed) await lifecycle.release(job.data.request.tenantId, jobId).catch(() => undefined);
+      const tenantId = tenantOf(job.data);
+      if (removed && tenantId !== undefined) await lifecycle.release(tenantId, jobId).catch(() => undefined);
       return removed;
     },
     async close() {

@@ -10,18 +10,18 @@ import { errorMessage } from '../../errors.js';
  * 30 s), logging once per pause. Jobs it holds finish or are handed back by
  * their locks; nothing is lost.
  */
-export function guardRedisMemory(worker: Worker, logger: Logger): void {
+export function guardRedisMemory(worker: Worker, logger: Logger, name = 'worker'): void {
   let backoffMs = 0;
   let paused = false;
   worker.on('error', (err) => {
     if (!isOutOfMemory(err)) {
-      logger.warn({ err: errorMessage(err) }, 'worker error');
+      logger.warn({ err: errorMessage(err) }, `${name} error`);
       return;
     }
     if (paused) return;
     paused = true;
     backoffMs = Math.min(30_000, backoffMs ? backoffMs * 2 : 1_000);
-    logger.error({ backoffMs }, 'Redis is out of memory: this worker stops taking jobs and tries again later');
+    logger.error({ backoffMs, worker: name }, 'Redis is out of memory: this worker stops taking jobs and tries again later');
     worker.pause(true).catch(() => undefined);
     setTimeout(() => {
       paused = false;

@@ -1,7 +1,7 @@
-import { Queue } from 'bullmq';
 import type { RedisClient as Redis } from '../redis/connection.js';
 import { viaRedis } from '../redis/errors.js';
-import { GENERATION_QUEUE, type GenerationJobData, type GenerationResult } from './job-contract.js';
+import { GENERATION_QUEUE, type GenerationResult } from './job-contract.js';
+import { TolerantQueue, attemptsOf } from './job-read.js';
 
 export const QUEUE_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed'] as const;
 
@@ -23,15 +23,17 @@ export interface QueueReport {
 }
 
 export async function queueReport(redis: Redis, prefix: string): Promise<QueueReport> {
-  const queue = new Queue<GenerationJobData, GenerationResult>(GENERATION_QUEUE, { connection: redis, prefix });
+  // jobs whose data is not what a worker writes (or not JSON at all) are counted, not trusted
+  const queue = new TolerantQueue<unknown, GenerationResult>(GENERATION_QUEUE, { connection: redis, prefix });
   try {
     return await viaRedis('queue report', async () => {
       const counts = await queue.getJobCounts(...QUEUE_STATES);
       const delayed = await queue.getDelayed(0, DELAYED_SAMPLE - 1);
       const delayedBy: Record<string, number> = {};
       for (const job of delayed) {
-        const s = job.data.state;
-        const why = s?.waitReason ?? (s?.attempts.length ? 'retry' : 'dependency');
+        const state: unknown = typeof job.data === 'object' && job.data !== null ? (job.data as { state?: unknown }).state : undefined;
+        const noted = typeof state === 'object' && state !== null ? (state as { waitReason?: unknown }).waitReason : undefined;
+        const why = typeof noted === 'string' ? noted : attemptsOf(job.data).length ? 'retry' : 'dependency';
         delayedBy[why] = (delayedBy[why] ?? 0) + 1;
       }
       return { counts: Object.fromEntries(QUEUE_STATES.map((q) => [q, counts[q] ?? 0])) as QueueReport['counts'], delayedBy, sampled: delayed.length };

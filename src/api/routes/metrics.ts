@@ -6,7 +6,7 @@ import { readCounterFamilies } from '../../adapters/metrics/read-counters.js';
 import type { System } from '../../system.js';
 import { bearerOf, sameSecret } from '../admin-auth.js';
 import { liveFamilies } from '../live-families.js';
-import { readLiveState } from '../live-state.js';
+import { liveRead, readLiveState } from '../live-state.js';
 
 /**
  * /metrics: the system's counters (flushed to Redis by every worker) and
@@ -27,7 +27,7 @@ export function metricsRoutes(app: FastifyInstance, sys: System, queue: Queue): 
     const live = await readLiveState(sys, queue);
     // label values stay bounded by the fleet: a tenant it does not know is counted as `_unknown`
     const tenants = new Set(live.fleet.fleet.tenants.map((t) => t.id));
-    const [counters, own] = await Promise.all([readCounterFamilies(sys.redis, sys.prefix, { tenants }), registry.metrics()]);
+    const [counters, own] = await Promise.all([liveRead('counters read', () => readCounterFamilies(sys.redis, sys.prefix, { tenants })), registry.metrics()]);
     return reply.type(CONTENT_TYPE).send(renderFamilies([...counters, ...liveFamilies(live)]) + own);
   });
 }
