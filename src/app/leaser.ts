@@ -3,7 +3,7 @@ import { windowCosts, windowLimits, type WindowValues } from '../core/dimensions
 import type { Candidate, CandidateGroup } from '../core/lease-plan.js';
 import { monthOfDay, type DayClock } from '../core/pacific-day.js';
 import { discoveredDimensions } from '../core/discovery.js';
-import type { AdmitOptions, CandidateGroupRef, DiscoveryReport, Ledger, Limiter, RefusedLimit, TenantGate, WaitReason } from './ports.js';
+import type { AdmitOptions, CandidateGroupRef, DiscoveryReport, Ledger, Limiter, RefusedLimit, RpdPoolRef, TenantGate, WaitReason } from './ports.js';
 
 export interface Lease {
   candidate: Candidate;
@@ -37,7 +37,7 @@ export interface CallSpend {
 
 export interface Leaser {
   acquire(groups: readonly CandidateGroup[], tokens: number, reservationId: string, opts?: LeaseOptions): Promise<LeaseResult>;
-  /** Undoes a lease whose call was never made (RPM, TPM and RPD all returned). */
+  /** Undoes a lease whose call was never made (RPM and TPM returned, the day's request back to its pool). */
   cancel(lease: Lease): Promise<void>;
   /**
    * After the call: records the real input tokens (pass the reserved count
@@ -111,18 +111,30 @@ function batches(groups: readonly CandidateGroup[], random: () => number): Part[
   return out;
 }
 
+/** How long a day's RPD pool outlives its day (it only frees memory: pools are named by their day). */
+const POOL_GRACE_MS = 60_000;
+
 /**
- * A lease is RPM 1 + TPM n (one Redis script per batch of candidates, one
- * call in the common case) and then RPD 1 (one conditional Postgres
- * statement). When the day is full, the Redis reservation is returned, the
- * scope is blocked until the next day starts so no worker asks again, and
- * the walk goes on from the next candidate.
+ * A lease is RPM 1 + TPM n and RPD 1, in one Redis script per batch of
+ * candidates (one call in the common case): the day's request comes from
+ * the scope's RPD pool, requests the durable ledger (Postgres) reserved in
+ * blocks. Only when the pool is empty does the lease reserve a block (one
+ * conditional statement, core/rpd-block.ts) and put the rest in the pool.
+ * When the ledger's day is full and the pool holds nothing, the Redis
+ * reservation is returned, the scope is blocked until the next day starts
+ * so no worker asks again, and the walk goes on from the next candidate.
+ *
+ * Failure modes: a pool Redis loses (restart without persistence, flush)
+ * strands its requests — they stay reserved in the ledger, so the day can
+ * only end below its limit, never above; a new day starts a new pool. While
+ * Postgres is down, leases keep being served as long as the pool holds
+ * requests.
  */
 export function createLeaser(deps: { limiter: Limiter; ledger: Ledger; day: DayClock; random?: () => number }): Leaser {
   const { limiter, ledger, day } = deps;
   const random = deps.random ?? Math.random;
 
-  type Admitted = { candidate: Candidate; nowMs: number };
+  type Admitted = { candidate: Candidate; nowMs: number; rpd: boolean };
   /** The first candidate with room, walking the batches in order; else when the earliest frees, or why the tenant may not. */
   const admit = async (groups: readonly CandidateGroup[], costs: WindowValues, reservationId: string, opts: AdmitOptions): Promise<Admitted | Exclude<LeaseResult, { kind: 'lease' }>> => {
     let wait: Extract<LeaseResult, { kind: 'wait' }> = { kind: 'wait', earliestFreeMs: null, nowMs: Date.now(), why: 'window', centralSkipped: false };
@@ -131,7 +143,7 @@ export function createLeaser(deps: { limiter: Limiter; ledger: Ledger; day: DayC
       if (adm.admitted) {
         const candidate = batch[adm.group]?.candidates[adm.candidate];
         if (!candidate) throw new Error(`the limiter admitted an unknown candidate ${adm.group}/${adm.candidate}`);
-        return { candidate, nowMs: adm.nowMs };
+        return { candidate, nowMs: adm.nowMs, rpd: adm.rpd };
       }
       if (adm.refused) return { kind: 'refused', ...adm.refused };
       const earlier = adm.earliestFreeMs !== null && (wait.earliestFreeMs === null || adm.earliestFreeMs < wait.earliestFreeMs);
@@ -146,21 +158,30 @@ export function createLeaser(deps: { limiter: Limiter; ledger: Ledger; day: DayC
     async acquire(groups, tokens, reservationId, opts = {}) {
       let remaining = groups.filter((g) => g.candidates.length > 0);
       const costs = windowCosts(tokens);
-      const gateDay = day.dayId(Date.now());
+      const startMs = Date.now();
+      const gateDay = day.dayId(startMs);
       const tenant = opts.tenant ? { ...opts.tenant, dayId: gateDay, monthId: monthOfDay(gateDay), estTokens: tokens } : undefined;
-      const admitOpts: AdmitOptions = { ...(opts.lane ? { lane: opts.lane } : {}), ...(tenant ? { tenant } : {}) };
+      // the lease's day is the day of the pool it spends from: the one it started in
+      const rpd: RpdPoolRef = { day: gateDay, ttlMs: day.nextDayStartMs(startMs) - startMs + POOL_GRACE_MS };
+      const admitOpts: AdmitOptions = { ...(opts.lane ? { lane: opts.lane } : {}), ...(tenant ? { tenant } : {}), rpd };
       for (;;) {
         const adm = await admit(remaining, costs, reservationId, admitOpts);
         if (!('candidate' in adm)) return adm;
         const { candidate } = adm;
-        const dayId = day.dayId(adm.nowMs);
         const counted = tenant ? { tenantId: tenant.tenantId, dayId: tenant.dayId, monthId: tenant.monthId } : undefined;
+        const lease = (): LeaseResult => ({ kind: 'lease', lease: { candidate, reservationId, tokens, day: rpd.day, ...(counted ? { tenant: counted } : {}) } });
+        if (adm.rpd) return lease();
         const giveBack = (): Promise<void> => limiter.release(candidate.scope, reservationId, counted ? { ...counted, central: candidate.central, estTokens: tokens } : undefined);
-        const used = await ledger.reserve({ projectId: candidate.projectId, model: candidate.model, day: dayId, limit: candidate.limits.rpd }).catch(async (err: unknown) => {
+        const block = await ledger.reserveBlock({ projectId: candidate.projectId, model: candidate.model, day: rpd.day, limit: candidate.limits.rpd }).catch(async (err: unknown) => {
           await giveBack();
           throw err;
         });
-        if (used !== null) return { kind: 'lease', lease: { candidate, reservationId, tokens, day: dayId, ...(counted ? { tenant: counted } : {}) } };
+        // a block of one is this lease's alone: nothing to pool
+        const has = block.granted === 1 || (await limiter.fillPool(candidate.scope, rpd, block.granted).catch(async (err: unknown) => {
+          await giveBack();
+          throw err;
+        }));
+        if (has) return lease();
         await giveBack();
         await limiter.block(candidate.scope, 'day', day.nextDayStartMs(adm.nowMs) - adm.nowMs, 'rpd_full');
         remaining = remaining
@@ -169,8 +190,10 @@ export function createLeaser(deps: { limiter: Limiter; ledger: Ledger; day: DayC
       }
     },
     async cancel(lease) {
-      await limiter.release(lease.candidate.scope, lease.reservationId, lease.tenant ? { ...lease.tenant, central: lease.candidate.central, estTokens: lease.tokens } : undefined);
-      await ledger.refund({ projectId: lease.candidate.projectId, model: lease.candidate.model, day: lease.day });
+      // the request goes back to its day's pool; a day already over has no use for it
+      const now = Date.now();
+      const rpd = day.dayId(now) === lease.day ? { day: lease.day, ttlMs: day.nextDayStartMs(now) - now + POOL_GRACE_MS } : undefined;
+      await limiter.release(lease.candidate.scope, lease.reservationId, lease.tenant ? { ...lease.tenant, central: lease.candidate.central, estTokens: lease.tokens } : undefined, rpd);
     },
     settle: (lease, promptTokens, report, spend, discovery) =>
       limiter.settle(

@@ -9,6 +9,7 @@
     KEYS[2 .. 1+M]          model state hashes (field `open`: model-wide block)
     then per scope, 3 keys  window zset, costs hash, state hash (blocks, breaker, `iw`)
     then per group          rotation hash (round robin among ties)
+    then, with an RPD pool  per scope, its RPD pool of the day (a counter; see rpd-fill-1.lua)
     then, with a tenant     its window zset, costs hash, day hash, month hash, outstanding hash
 
     ARGV[1]  reservation id        ARGV[2] window ms      ARGV[3] breaker probe timeout ms
@@ -18,12 +19,16 @@
     then     G (groups), per group: central ('1'|'0'), candidate count, each candidate's scope index
     then     lane ('interactive' | 'batch'), hold ms (how long a waiting interactive job keeps batch off a scope),
              the discovery quiet period ms, then the n dimension names
+    then     RPD pool ttl ms (0: no pool; else the admitted scope's request of the day is taken
+             from its pool in this same step when the pool holds one)
     then     tenant ('1' | '0'); with '1': n window limits (0 = none), rpd, tokensPerDay, centralRpd,
              centralTokensPerDay (0 = none), budget (micro-USD, -1 = none), estimated tokens, job id
 
   Output:
-    {1, group, candidate, nowMs, probe}      admitted (1-based positions); probe = 1 when this request
-                                             is the one a half-open breaker lets through
+    {1, group, candidate, nowMs, probe, rpd} admitted (1-based positions); probe = 1 when this request
+                                             is the one a half-open breaker lets through; rpd = 1 when
+                                             its request of the day came from the pool (0: the caller
+                                             reserves it from the ledger)
     {0, earliestFreeMs | -1, nowMs, why, centralSkipped}
                                              nothing has room; -1 = nothing frees by itself; why = what
                                              the earliest candidate waits for ('window', 'cool', 'day',
@@ -80,12 +85,15 @@ local hold = tonumber(ARGV[a + 1])
 local quietMs = tonumber(ARGV[a + 2])
 local dimName = {}
 for d = 1, ndims do dimName[d] = ARGV[a + 2 + d] end
-local hasTenant = ARGV[a + 3 + ndims] == '1'
-a = a + 4 + ndims
+local rpdTtl = tonumber(ARGV[a + 3 + ndims])
+local hasTenant = ARGV[a + 4 + ndims] == '1'
+a = a + 5 + ndims
 
 local scopeKey = function(s, k) return KEYS[1 + nmodels + (s - 1) * 3 + k] end
 local rotationKey = function(g) return KEYS[1 + nmodels + nscopes * 3 + g] end
+local poolKey = function(s) return KEYS[1 + nmodels + nscopes * 3 + ngroups + s] end
 local tk = 1 + nmodels + nscopes * 3 + ngroups
+if rpdTtl > 0 then tk = tk + nscopes end
 
 -- the tenant's own limits come first: over a daily limit or the budget the job ends; over a window it waits
 local centralBlocked, est, jobId = false, 0, ''
@@ -129,7 +137,7 @@ local function evaluate(s)
   local hit = cache[s]
   if hit then return hit[1], hit[2], hit[3] end
   local st = scopeKey(s, 3)
-  local fields = { 'cool', 'day', 'iw' }
+  local fields = { 'cool', 'day', 'iw', 'day_r' }
   for d = 1, ndims do
     if scopeDiscover[s][d] then
       local df = discoveryFields(dimName[d])
@@ -145,7 +153,11 @@ local function evaluate(s)
   block(globalFree, 'global')
   block(modelFree[scopeModel[s]], 'model')
   block(blockEnds(f[1], now), 'cool')
-  block(blockEnds(f[2], now), 'day')
+  -- the ledger's day is full ('rpd_full'), but requests reserved a moment ago may still be in the
+  -- pool (or a cancelled lease gave one back): while it holds some, the scope is not done for the day
+  local dayEnd = blockEnds(f[2], now)
+  if dayEnd ~= now and rpdTtl > 0 and f[4] == 'rpd_full' and (tonumber(redis.call('GET', poolKey(s))) or 0) > 0 then dayEnd = now end
+  block(dayEnd, 'day')
   if freeAt ~= NEVER then block(breakerFreeAt(st, now, probeTimeout), 'breaker') end
   -- batch work never takes a scope interactive jobs are waiting for
   if freeAt ~= NEVER and lane == 'batch' then block(blockEnds(f[3], now), 'interactive') end
@@ -157,7 +169,7 @@ local function evaluate(s)
     trimWindow(w, t, now, window, ndims)
     local sums = windowSums(t, ndims)
     -- a discovered limit is what discovery admits now; the limit given is its floor
-    local lim, fi = {}, 4
+    local lim, fi = {}, 5
     for d = 1, ndims do
       lim[d] = scopeLimits[s][d]
       if scopeDiscover[s][d] then
@@ -248,7 +260,19 @@ for g = 1, ngroups do
         redis.call('PEXPIRE', tday, 3 * 86400000)
         if jobId ~= '' then markStarted(KEYS[tk + 5], jobId) end
       end
-      return { 1, g, pick, now, probe }
+      -- the request of the day from the pool: one DECR while it holds some; an empty pool is put back
+      -- (the caller then reserves a block from the ledger and fills it)
+      local took = 0
+      if rpdTtl > 0 then
+        local pk = poolKey(s)
+        if redis.call('DECR', pk) >= 0 then
+          took = 1
+        else
+          redis.call('INCR', pk)
+          redis.call('PEXPIRE', pk, rpdTtl)
+        end
+      end
+      return { 1, g, pick, now, probe, took }
     end
   end
 end
