@@ -50,56 +50,63 @@ export interface Leaser {
 /** Picodollars to micro-USD, rounded up: the budget counter never under-counts. */
 export const picoToMicros = (pico: bigint): number => Number((pico + 999_999n) / 1_000_000n);
 
-/** Candidates sent in one admission call, and the size of the chunks a large tier is cut into. */
+/**
+ * Candidates sent in the first admission call of a lease, in each later one,
+ * and the size of the chunks a large tier is cut into. The first call is
+ * small so that a lease costs the same whatever the size of the tier (the
+ * admission script evaluates at most a sample of candidates anyway); the
+ * later ones, needed only when the first chunks are full, are larger.
+ */
+export const FIRST_BATCH = 32;
 export const ADMIT_BATCH = 128;
-export const TIER_CHUNK = 64;
+export const TIER_CHUNK = 32;
 
 interface Part {
   ref: CandidateGroupRef;
   candidates: readonly Candidate[];
 }
 
-// groups of a memoized plan are the same objects lease after lease
+// groups of a memoized plan are the same objects lease after lease: their parts are built once
 const partsOf = new WeakMap<CandidateGroup, Part[]>();
 
-/**
- * A group as the parts sent to the limiter, in order. A tier larger than
- * TIER_CHUNK is rotated by a random offset and cut into chunks with the
- * group's id, so each call carries few arguments and the least utilised of
- * a rotating sample is chosen; the limiter still never skips a scope with
- * room, because every chunk is tried before the next group.
- */
-function partsFor(g: CandidateGroup, random: () => number): Part[] {
-  const toRef = (cands: readonly Candidate[]): CandidateGroupRef => ({
-    id: g.id,
-    central: g.central,
-    candidates: cands.map((c) => ({ scope: c.scope, limits: windowLimits(c.limits), discover: discoveredDimensions(c.limits) })),
-  });
-  if (g.candidates.length <= TIER_CHUNK) {
-    let parts = partsOf.get(g);
-    if (!parts) {
-      parts = [{ ref: toRef(g.candidates), candidates: g.candidates }];
-      partsOf.set(g, parts);
-    }
-    return parts;
+/** A group cut into chunks of TIER_CHUNK candidates (one part when it is small), built once per group. */
+function chunksOf(g: CandidateGroup): Part[] {
+  let parts = partsOf.get(g);
+  if (parts) return parts;
+  parts = [];
+  for (let i = 0; i < Math.max(1, g.candidates.length); i += TIER_CHUNK) {
+    const cands = g.candidates.slice(i, i + TIER_CHUNK);
+    parts.push({
+      ref: { id: g.id, central: g.central, candidates: cands.map((c) => ({ scope: c.scope, limits: windowLimits(c.limits), discover: discoveredDimensions(c.limits) })) },
+      candidates: cands,
+    });
   }
-  const offset = Math.floor(random() * g.candidates.length);
-  const rotated = [...g.candidates.slice(offset), ...g.candidates.slice(0, offset)];
-  const parts: Part[] = [];
-  for (let i = 0; i < rotated.length; i += TIER_CHUNK) {
-    const cands = rotated.slice(i, i + TIER_CHUNK);
-    parts.push({ ref: toRef(cands), candidates: cands });
-  }
+  partsOf.set(g, parts);
   return parts;
 }
 
-/** Parts packed into admission calls of about ADMIT_BATCH candidates, keeping their order. */
+/**
+ * A group as the parts sent to the limiter, in order. A tier larger than
+ * TIER_CHUNK starts at a random chunk and goes round, so each call carries
+ * few arguments and the least utilised of a rotating sample is chosen; the
+ * limiter still never skips a scope with room, because every chunk is tried
+ * before the next group.
+ */
+function partsFor(g: CandidateGroup, random: () => number): Part[] {
+  const chunks = chunksOf(g);
+  if (chunks.length === 1) return chunks;
+  const offset = Math.floor(random() * chunks.length);
+  return [...chunks.slice(offset), ...chunks.slice(0, offset)];
+}
+
+/** Parts packed into admission calls (the first of about FIRST_BATCH candidates, then ADMIT_BATCH), keeping their order. */
 function batches(groups: readonly CandidateGroup[], random: () => number): Part[][] {
   const out: Part[][] = [];
   let cur: Part[] = [];
   let size = 0;
   for (const part of groups.flatMap((g) => partsFor(g, random))) {
-    if (size > 0 && size + part.candidates.length > ADMIT_BATCH) {
+    const cap = out.length === 0 ? FIRST_BATCH : ADMIT_BATCH;
+    if (size > 0 && size + part.candidates.length > cap) {
       out.push(cur);
       cur = [];
       size = 0;
