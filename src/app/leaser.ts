@@ -25,6 +25,8 @@ export interface LeaseOptions {
   lane?: AdmitOptions['lane'];
   /** the tenant's limits, without the day and month (the leaser's clock names them) */
   tenant?: Omit<TenantGate, 'dayId' | 'monthId' | 'estTokens'>;
+  /** a worker's first pass over the job: marked started in the first admission call (no round trip of its own) */
+  started?: AdmitOptions['started'];
 }
 
 /** What a finished call spent, for the tenant's day and month. */
@@ -147,6 +149,8 @@ export function createLeaser(deps: { limiter: Limiter; ledger: Ledger; day: DayC
     let wait: Extract<LeaseResult, { kind: 'wait' }> = { kind: 'wait', earliestFreeMs: null, nowMs: Date.now(), why: 'window', centralSkipped: false };
     for (const batch of batches(groups, random)) {
       const adm = await limiter.admit(reservationId, costs, batch.map((p) => p.ref), opts);
+      // the job is marked started once, by the first call
+      if (opts.started) opts = { ...opts, started: undefined };
       if (adm.admitted) {
         const candidate = batch[adm.group]?.candidates[adm.candidate];
         if (!candidate) throw new Error(`the limiter admitted an unknown candidate ${adm.group}/${adm.candidate}`);
@@ -170,9 +174,10 @@ export function createLeaser(deps: { limiter: Limiter; ledger: Ledger; day: DayC
       const tenant = opts.tenant ? { ...opts.tenant, dayId: gateDay, monthId: monthOfDay(gateDay), estTokens: tokens } : undefined;
       // the lease's day is the day of the pool it spends from: the one it started in
       const rpd: RpdPoolRef = { day: gateDay, ttlMs: day.nextDayStartMs(startMs) - startMs + POOL_GRACE_MS };
-      const admitOpts: AdmitOptions = { ...(opts.lane ? { lane: opts.lane } : {}), ...(tenant ? { tenant } : {}), rpd };
+      let admitOpts: AdmitOptions = { ...(opts.lane ? { lane: opts.lane } : {}), ...(tenant ? { tenant } : {}), rpd, ...(opts.started ? { started: opts.started } : {}) };
       for (;;) {
         const adm = await admit(remaining, costs, reservationId, admitOpts);
+        if (admitOpts.started) admitOpts = { ...admitOpts, started: undefined };
         if (!('candidate' in adm)) return adm;
         const { candidate } = adm;
         const counted = tenant ? { tenantId: tenant.tenantId, dayId: tenant.dayId, monthId: tenant.monthId } : undefined;

@@ -108,6 +108,8 @@ export interface AdmitOptions {
   tenant?: TenantGate;
   /** take the request of `day` from the admitted scope's RPD pool in the same step, when it holds one */
   rpd?: RpdPoolRef;
+  /** a worker's first pass over a job: it leaves its tenant's waiting count in this step, whatever the outcome */
+  started?: { tenantId: string; jobId: string };
 }
 
 /** A day's RPD pool of a scope: requests reserved in the ledger, not spent yet. */

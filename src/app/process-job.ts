@@ -57,6 +57,8 @@ export async function processJob(jobId: string, data: GenerationJobData, deps: P
   let preferredGrace = Boolean(data.request.maxWaitForPreferredMs);
   const conversation = data.request.affinity === 'conversation' ? data.request.conversationId : undefined;
   const conversationProject = conversation && deps.conversations ? await deps.conversations.lastProject(data.request.tenantId, conversation) : null;
+  // a worker's first pass over the job: its first admission marks it started (it leaves its tenant's waiting count)
+  let started = data.state ? undefined : { tenantId: data.request.tenantId, jobId };
 
   for (;;) {
     const now = deps.clock();
@@ -66,7 +68,9 @@ export async function processJob(jobId: string, data: GenerationJobData, deps: P
     const leased = await deps.leaser.acquire(plan.groups, tokens, `${jobId}:${state.attempts.length}:${randomUUID().slice(0, 8)}`, {
       lane: data.request.lane,
       ...(plan.gate ? { tenant: plan.gate } : {}),
+      ...(started ? { started } : {}),
     });
+    started = undefined;
     if (leased.kind === 'refused') return budgetFailure(data.request.tenantId, leased.limit, leased.value);
     if (leased.kind === 'wait') {
       const wait = waitStep(plan, leased, now, state);

@@ -75,6 +75,8 @@ export function admitArguments(
     for (const scope of scopes.keys()) keyList.push(keys.scope(scope).rpdPool(rpd.day));
   }
   args.push(rpd ? Math.max(1, Math.ceil(rpd.ttlMs)) : 0);
+  if (opts.started) keyList.push(keys.tenant(opts.started.tenantId).outstanding);
+  args.push(opts.started?.jobId ?? '');
   const t = opts.tenant;
   if (!t) {
     args.push('0');
