@@ -129,8 +129,7 @@ export async function startGenerationWorker(sys: System, opts: GenerationWorkerO
       logger.warn({ jobId }, `malformed job rejected: ${why.split('\n').join(' ')}`);
       throw new UnrecoverableError(encodeFailure('invalid_request', why));
     }
-    // leaving the tenant's waiting count is bookkeeping for fair share: never a reason to fail the job
-    if (!data.state) await lifecycle.started(data.request.tenantId, jobId).catch((err: unknown) => logger.warn({ jobId, err: errorMessage(err) }, 'could not mark the job started'));
+    // a first pass leaves the tenant's waiting count (fair share) in its first admission call: see processJob
     let decision;
     try {
       decision = await processJob(jobId, data, { fleet: fleet.current, leaser, upstream: gemini, usage, blame, saveState, clock: Date.now, random: Math.random, logger, metrics, alerts, events, conversations });

@@ -88,8 +88,11 @@ export interface TenantSettle {
 }
 
 export type Admission =
-  /** probe: this lease is the one request a half-open breaker lets through */
-  | { admitted: true; group: number; candidate: number; nowMs: number; probe: boolean }
+  /**
+   * probe: this lease is the one request a half-open breaker lets through;
+   * rpd: the request of the day was taken from the scope's pool (AdmitOptions.rpd)
+   */
+  | { admitted: true; group: number; candidate: number; nowMs: number; probe: boolean; rpd: boolean }
   /**
    * earliestFreeMs null: nothing frees by itself (only a fleet change or a day
    * rollover would help); centralSkipped: central keys were left out because
@@ -103,6 +106,17 @@ export interface AdmitOptions {
   /** batch work never takes a scope interactive jobs wait for */
   lane?: 'interactive' | 'batch';
   tenant?: TenantGate;
+  /** take the request of `day` from the admitted scope's RPD pool in the same step, when it holds one */
+  rpd?: RpdPoolRef;
+  /** a worker's first pass over a job: it leaves its tenant's waiting count in this step, whatever the outcome */
+  started?: { tenantId: string; jobId: string };
+}
+
+/** A day's RPD pool of a scope: requests reserved in the ledger, not spent yet. */
+export interface RpdPoolRef {
+  day: string;
+  /** how long the pool may live (until its day is over) */
+  ttlMs: number;
 }
 
 export type BlockKind = 'cool' | 'day';
@@ -133,8 +147,20 @@ export interface Limiter {
   settle(scope: ScopeId, reservationId: string, costs: WindowValues, report: BreakerReport, tenant?: TenantSettle, discovery?: DiscoveryReport): Promise<{ breakerOpened: boolean; monthCostMicros: number }>;
   /** The discovered limits of a scope (dimensions discovery has moved), for status and metrics. */
   discovered(scope: ScopeId): Promise<Partial<Record<WindowDimension, DiscoveredLimit>>>;
-  /** Drops a reservation whose call was never made (and gives the tenant back what it counted). */
-  release(scope: ScopeId, reservationId: string, tenant?: { tenantId: string; central: boolean; dayId: string; monthId: string; estTokens: number }): Promise<void>;
+  /**
+   * Drops a reservation whose call was never made (and gives the tenant back
+   * what it counted); with `rpd`, its request of the day goes back to the pool.
+   */
+  release(scope: ScopeId, reservationId: string, tenant?: { tenantId: string; central: boolean; dayId: string; monthId: string; estTokens: number }, rpd?: RpdPoolRef): Promise<void>;
+  /**
+   * A block of `granted` requests the ledger just reserved goes to the
+   * scope's pool, one of them taken for the caller; with granted 0 (the
+   * ledger's day is full) one is taken from what the pool still holds.
+   * Answers whether the caller has its request.
+   */
+  fillPool(scope: ScopeId, pool: RpdPoolRef, granted: number): Promise<boolean>;
+  /** Requests the scope's pool holds for `day` (reserved, not spent). */
+  pooled(scope: ScopeId, day: string): Promise<number>;
   breaker(scope: ScopeId): Promise<BreakerView>;
   /** Notes a failure under `topic`; returns the distinct members seen within windowMs (this one included). */
   note(topic: string, member: string, windowMs: number): Promise<number>;
@@ -161,9 +187,14 @@ export type { BreakerConfig, BreakerReport };
 export interface Ledger {
   /** Reserves one request for the day; null when the day's limit is reached. Never exceeds limit. */
   reserve(scope: { projectId: string; model: string; day: string; limit: number }): Promise<number | null>;
+  /**
+   * Reserves a block of the day's requests at once (size: core/rpd-block.ts)
+   * and says how many it granted (0: the day is full). Never exceeds limit.
+   */
+  reserveBlock(scope: { projectId: string; model: string; day: string; limit: number }): Promise<{ granted: number; used: number }>;
   /** Returns a reservation whose call was never made; never goes below zero. */
   refund(scope: { projectId: string; model: string; day: string }): Promise<void>;
-  /** Requests reserved on `day`, per scope. */
+  /** Requests reserved on `day`, per scope (spent, or still in a pool). */
   used(day: string): Promise<ReadonlyMap<ScopeId, number>>;
 }
 

@@ -58,6 +58,8 @@ export async function processJob(jobId: string, data: GenerationJobData, deps: P
   const conversationProject = conversation && deps.conversations ? await deps.conversations.lastProject(data.request.tenantId, conversation) : null;
   // an earlier pass may have been cut off mid-answer (a crashed worker, a job handed back at shutdown): readers drop its chunks
   if (data.request.stream && deps.events) await deps.events.restart(jobId, 'the previous attempt was interrupted; the answer starts over');
+  // a worker's first pass over the job: its first admission marks it started (it leaves its tenant's waiting count)
+  let started = data.state ? undefined : { tenantId: data.request.tenantId, jobId };
 
   for (;;) {
     const now = deps.clock();
@@ -67,7 +69,9 @@ export async function processJob(jobId: string, data: GenerationJobData, deps: P
     const leased = await deps.leaser.acquire(plan.groups, tokens, `${jobId}:${state.attempts.length}:${randomUUID().slice(0, 8)}`, {
       lane: data.request.lane,
       ...(plan.gate ? { tenant: plan.gate } : {}),
+      ...(started ? { started } : {}),
     });
+    started = undefined;
     if (leased.kind === 'refused') return budgetFailure(data.request.tenantId, leased.limit, leased.value);
     if (leased.kind === 'wait') {
       const wait = waitStep(plan, leased, now, state);

@@ -6,9 +6,15 @@ import { scopeOf, type ScopeId } from '../core/scope.js';
 import type { BreakerView, Ledger, Limiter } from './ports.js';
 
 export interface DimensionUse {
+  /** for rpd: requests spent today (taken by leases) */
   used: number;
   limit: number;
   source: LimitSource;
+  /**
+   * rpd only: requests the ledger has reserved today — those spent plus
+   * those still held in the scope's pool (or stranded by a lost pool)
+   */
+  reserved?: number;
 }
 
 /** One (project, model) as operators see it; `rpm`, `tpm`, `rpd`… are one field per limit dimension. */
@@ -67,12 +73,15 @@ export async function quotaSnapshot(deps: SnapshotDeps): Promise<QuotaSnapshot> 
   const scopes = await Promise.all(
     fleetScopes(fleet).map(async ({ scope, projectId, model }): Promise<ScopeStatus> => {
       const limits = fleet.limits(projectId, model);
-      const [window, blocks, breaker, discovered] = await Promise.all([deps.limiter.usage(scope), deps.limiter.blocks(scope), deps.limiter.breaker(scope), deps.limiter.discovered(scope)]);
-      const used = (d: Dimension): number => (isWindowDimension(d) ? window[d] : (dayUse.get(scope) ?? 0));
+      const [window, blocks, breaker, discovered, pooled] = await Promise.all([deps.limiter.usage(scope), deps.limiter.blocks(scope), deps.limiter.breaker(scope), deps.limiter.discovered(scope), deps.limiter.pooled(scope, day)]);
+      const reserved = dayUse.get(scope) ?? 0;
+      // spent = reserved in the ledger minus what the pool still holds
+      const used = (d: Dimension): number => (isWindowDimension(d) ? window[d] : Math.max(0, reserved - pooled));
       // a limit discovery has moved is shown as it now stands
       const use = (d: Dimension): DimensionUse => {
         const found = isWindowDimension(d) ? discovered[d] : undefined;
-        return found ? { used: used(d), limit: found.limit, source: 'discovered' } : { used: used(d), limit: limits[d], source: limits.sources[d] };
+        const extra = isWindowDimension(d) ? {} : { reserved };
+        return found ? { used: used(d), limit: found.limit, source: 'discovered', ...extra } : { used: used(d), limit: limits[d], source: limits.sources[d], ...extra };
       };
       const dims = Object.fromEntries(DIMENSIONS.map((d) => [d, use(d)])) as Record<Dimension, DimensionUse>;
       return { projectId, model, cooldownMs: finite(blocks.coolMs), excludedMs: finite(blocks.dayMs), unsupported: fleet.isUnsupported(projectId, model), breaker, ...dims };

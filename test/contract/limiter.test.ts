@@ -284,4 +284,70 @@ describe('circuit breaker per (project, model), shared by all workers', () => {
   });
 });
 
+
+describe('RPD pool (requests the ledger reserved in blocks, spent at admission)', () => {
+  const pool = (day: string) => ({ day, ttlMs: 60_000 });
+  const admitDay = (id: string, s: string, day: string) => limiter.admit(id, windowCosts(1), [group('g', [s, 1000, 1_000_000])], { rpd: pool(day) });
+
+  it('takes the request of the day from the pool in the admission step, and says so when the pool is empty', async () => {
+    const s = scope('pool');
+    expect(await admitDay('a0', s, 'd1')).toMatchObject({ admitted: true, rpd: false });
+    // a block of 4: one for the caller, three pooled
+    expect(await limiter.fillPool(s, pool('d1'), 4)).toBe(true);
+    expect(await limiter.pooled(s, 'd1')).toBe(3);
+    for (let i = 1; i <= 3; i++) expect(await admitDay(`a${i}`, s, 'd1')).toMatchObject({ admitted: true, rpd: true });
+    expect(await limiter.pooled(s, 'd1')).toBe(0);
+    expect(await admitDay('a4', s, 'd1')).toMatchObject({ admitted: true, rpd: false });
+    expect(await limiter.pooled(s, 'd1')).toBe(0);
+  });
+
+  it('an admission without a pool reference never touches the pool', async () => {
+    const s = scope('nopool');
+    await limiter.fillPool(s, pool('d1'), 3);
+    expect(await admit('n1', 1, [group('g', [s, 1000, 1_000_000])])).toMatchObject({ admitted: true, rpd: false });
+    expect(await limiter.pooled(s, 'd1')).toBe(2);
+  });
+
+  it('a released reservation gives its request back to the pool', async () => {
+    const s = scope('back');
+    await admitDay('b0', s, 'd1');
+    await limiter.release(s, 'b0', undefined, pool('d1'));
+    expect(await limiter.pooled(s, 'd1')).toBe(1);
+    expect(await admitDay('b1', s, 'd1')).toMatchObject({ admitted: true, rpd: true });
+    await limiter.release(s, 'b1');
+    expect(await limiter.pooled(s, 'd1')).toBe(0);
+  });
+
+  it('a fill with nothing granted takes what the pool still holds, and says no when it holds nothing', async () => {
+    const s = scope('zero');
+    expect(await limiter.fillPool(s, pool('d1'), 0)).toBe(false);
+    await limiter.fillPool(s, pool('d1'), 2);
+    expect(await limiter.fillPool(s, pool('d1'), 0)).toBe(true);
+    expect(await limiter.fillPool(s, pool('d1'), 0)).toBe(false);
+    expect(await limiter.pooled(s, 'd1')).toBe(0);
+  });
+
+  it('pools are per day: a new day starts from an empty pool', async () => {
+    const s = scope('days');
+    await limiter.fillPool(s, pool('d1'), 5);
+    expect(await admitDay('c1', s, 'd2')).toMatchObject({ admitted: true, rpd: false });
+    expect(await limiter.pooled(s, 'd1')).toBe(4);
+    expect(await limiter.pooled(s, 'd2')).toBe(0);
+  });
+
+  it('a day the ledger ran out of yields to the pool while it holds requests; a per-day 429 does not', async () => {
+    const s = scope('full');
+    await limiter.block(s, 'day', 60_000, 'rpd_full');
+    expect((await admitDay('f0', s, 'd1')).admitted).toBe(false);
+    await limiter.release(s, 'gone', undefined, pool('d1'));
+    expect(await admitDay('f1', s, 'd1')).toMatchObject({ admitted: true, rpd: true });
+    expect(await admitDay('f2', s, 'd1')).toMatchObject({ admitted: false, why: 'day' });
+    await limiter.release(s, 'gone2', undefined, pool('d1'));
+    // upstream said the day is over: a shorter block still replaces the reason, and the pool no longer helps
+    await limiter.block(s, 'day', 30_000, 'rate_day');
+    expect(await admitDay('f3', s, 'd1')).toMatchObject({ admitted: false, why: 'day' });
+    expect(await limiter.pooled(s, 'd1')).toBe(1);
+  });
+});
+
 });

@@ -2,6 +2,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GenerationResult } from '../../src/adapters/queue/job-contract.js';
 import { matchedConfigs, type KeyDef } from '../helpers/fleets.js';
+import { rpdCounts } from '../helpers/rpd-spent.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 
 const PRO = 'gemini-2.5-pro';
@@ -66,13 +67,13 @@ describe('lease engine at scale: 4 worker processes, 500 messages, limits equal 
     expect(st.totalCalls).toBe(MESSAGES);
   });
 
-  it('the RPD ledger totals equal the stand-in\'s per-scope counts', async () => {
+  it('RPD spent (the ledger\'s reserved blocks minus what the pools hold) equals the stand-in\'s per-scope counts, and nothing is reserved past a limit', async () => {
     const sql = postgres(stack.env.DATABASE_URL ?? '', { max: 1, onnotice: () => undefined });
     try {
-      const rows = await sql<Array<{ project_id: string; model: string; used: number }>>`select project_id, model, sum(used)::int as used from rpd_ledger group by 1, 2`;
-      const ledger = Object.fromEntries(rows.filter((r) => r.used > 0).map((r) => [`${r.project_id}|${r.model}`, r.used]));
+      const { spent, reserved } = await rpdCounts(sql, stack.redis, stack.prefix);
       const upstream = Object.fromEntries(stack.sim.stats().totals.filter((t) => t.requests > 0).map((t) => [`${t.project}|${t.model}`, t.requests]));
-      expect(ledger).toEqual(upstream);
+      expect(spent).toEqual(upstream);
+      for (const [k, n] of Object.entries(reserved)) expect(n, k).toBeLessThanOrEqual(LIMITS[k.split('|')[1] ?? '']?.rpd ?? 0);
     } finally {
       await sql.end();
     }

@@ -6,8 +6,9 @@ import { startRelStack, total, until, type Outcomes, type RelStack, type ScopeCo
 
 /**
  * A private Postgres cluster restarted (fast stop, 3 s down, start) while
- * workers are leasing: RPD leases fail, the jobs wait and resume; none fails
- * within its deadline (the default, 120 s).
+ * workers are leasing: leases go on from the RPD pools in Redis, a lease
+ * that needs a new block from the ledger fails, its job waits and resumes;
+ * none fails within its deadline (the default, 120 s).
  */
 const PRO = 'gemini-2.5-pro';
 const FLASH = 'gemini-2.5-flash';
@@ -31,6 +32,7 @@ let stack: RelStack;
 let out: Outcomes;
 let settled: { completed: number; failed: number; ms: number };
 let completedAtRestart = 0;
+let completedAfterRestart = 0;
 let ledger: ScopeCounts;
 let upstream: ScopeCounts;
 let alive = 0;
@@ -45,6 +47,7 @@ beforeAll(async () => {
   await until(async () => ((await stack.counts()).completed ?? 0) >= 60, 60_000, 50);
   completedAtRestart = (await stack.counts()).completed ?? 0;
   await pg.restart(3_000);
+  completedAfterRestart = (await stack.counts()).completed ?? 0;
   settled = await stack.waitSettled(MESSAGES, 240_000);
   out = await stack.outcomes();
   ledger = await stack.ledger();
@@ -73,8 +76,11 @@ describe('Postgres restarted under load (private cluster)', () => {
     expect(out.completed).toHaveLength(MESSAGES);
   });
 
-  it('the jobs waited: the workers logged lease failures and retried', () => {
-    expect(stack.logs()).toContain('a dependency failed during the job; it will retry');
+  it('leases went on from the RPD pools while Postgres was down, or waited for it and retried', () => {
+    // the pools held requests reserved before the stop: jobs completed across the outage without the ledger
+    const served = completedAfterRestart > completedAtRestart;
+    const waited = stack.logs().includes('a dependency failed during the job; it will retry');
+    expect(served || waited).toBe(true);
   });
 
   it('zero upstream 429, and the ledger counts every upstream call (a lease whose answer was lost with the connection may count once more)', () => {

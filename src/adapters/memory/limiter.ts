@@ -13,6 +13,8 @@ import { freeAfter, type Reservation } from './sliding-window.js';
 interface ScopeState {
   window: Map<string, Reservation>;
   blocks: Partial<Record<BlockKind | 'iw', number>>;
+  /** why the scope is blocked for the day ('rpd_full' yields to the day's RPD pool) */
+  dayReason?: string;
   breaker: BreakerState;
   discovery: Partial<Record<WindowDimension, DiscoveryState>>;
 }
@@ -39,6 +41,19 @@ export function createMemoryLimiter(opts: { clock: () => number; windowMs?: numb
   const rotation = new Map<string, number>();
   const notes = new Map<string, Map<string, number>>();
   let globalBlock: number | undefined;
+  // RPD pools: scope and day -> requests reserved in the ledger, not spent yet (expired ones are dropped as new ones come)
+  const pools = new Map<string, { n: number; until: number }>();
+  const poolKey = (scope: ScopeId, day: string): string => `${scope}\u0000${day}`;
+  const livePool = (scope: ScopeId, day: string): { n: number; until: number } | undefined => {
+    const p = pools.get(poolKey(scope, day));
+    return p && p.until > clock() ? p : undefined;
+  };
+  const addToPool = (scope: ScopeId, rpd: { day: string; ttlMs: number }, n: number): void => {
+    const now = clock();
+    for (const [k, p] of pools) if (p.until <= now) pools.delete(k);
+    const p = livePool(scope, rpd.day);
+    pools.set(poolKey(scope, rpd.day), { n: (p?.n ?? 0) + n, until: now + Math.max(1, Math.ceil(rpd.ttlMs)) });
+  };
 
   const stateOf = (scope: ScopeId): ScopeState => {
     let s = scopes.get(scope);
@@ -70,7 +85,7 @@ export function createMemoryLimiter(opts: { clock: () => number; windowMs?: numb
     for (const [id, r] of w) if (r.at <= now - windowMs) w.delete(id);
   };
 
-  const evaluate = (scope: ScopeId, given: readonly number[], costs: number[], now: number, lane: string, discover: ScopeCandidate['discover']): { free: number; util: number; why: WaitReason } => {
+  const evaluate = (scope: ScopeId, given: readonly number[], costs: number[], now: number, lane: string, discover: ScopeCandidate['discover'], rpdDay?: string): { free: number; util: number; why: WaitReason } => {
     const s = stateOf(scope);
     // a discovered limit is what discovery admits now; the limit given is its floor
     const limits = WINDOW_DIMENSIONS.map((d, i) => (discover?.[d] ? storedAdmittedLimit(s.discovery[d] ?? null, given[i] ?? 0, now, params) : (given[i] ?? 0)));
@@ -83,7 +98,9 @@ export function createMemoryLimiter(opts: { clock: () => number; windowMs?: numb
     block(ends(globalBlock, now), 'global');
     block(ends(modelBlocks.get(parseScope(scope).model), now), 'model');
     block(ends(s.blocks.cool, now), 'cool');
-    block(ends(s.blocks.day, now), 'day');
+    // the ledger's day is full, but while the day's pool holds requests the scope is not done
+    const pooled = rpdDay !== undefined && s.dayReason === 'rpd_full' && (livePool(scope, rpdDay)?.n ?? 0) > 0;
+    block(pooled ? now : ends(s.blocks.day, now), 'day');
     if (free !== NEVER) block(breakerFree(s.breaker, now), 'breaker');
     if (free !== NEVER && lane === 'batch') block(ends(s.blocks.iw, now), 'interactive');
     if (free === NEVER || free > now) return { free, util: 0, why };
@@ -142,7 +159,7 @@ export function createMemoryLimiter(opts: { clock: () => number; windowMs?: numb
           const c = (start + j) % n;
           const cand = g.candidates[c];
           if (!cand) continue;
-          const e = evaluate(cand.scope, windowVector(cand.limits), costs, now, lane, cand.discover);
+          const e = evaluate(cand.scope, windowVector(cand.limits), costs, now, lane, cand.discover, admitOpts.rpd?.day);
           seen.set(cand.scope, e.free);
           if (e.free !== NEVER && e.free <= now) {
             found++;
@@ -169,7 +186,15 @@ export function createMemoryLimiter(opts: { clock: () => number; windowMs?: numb
             day.ctok += t.estTokens;
           }
         }
-        return { admitted: true, group: gi, candidate: pick, nowMs: now, probe };
+        let rpd = false;
+        if (admitOpts.rpd) {
+          const p = livePool(scope, admitOpts.rpd.day);
+          if (p && p.n > 0) {
+            p.n--;
+            rpd = true;
+          }
+        }
+        return { admitted: true, group: gi, candidate: pick, nowMs: now, probe, rpd };
       }
       if (lane === 'interactive' && earliest !== NEVER) {
         for (const [scope, free] of seen) {
@@ -217,8 +242,9 @@ export function createMemoryLimiter(opts: { clock: () => number; windowMs?: numb
       }
       return { breakerOpened, monthCostMicros };
     },
-    async release(scope, reservationId, tenant) {
+    async release(scope, reservationId, tenant, rpd) {
       stateOf(scope).window.delete(reservationId);
+      if (rpd) addToPool(scope, rpd, 1);
       if (!tenant) return;
       const ts = tenantOf(tenant.tenantId);
       if (!ts.window.delete(reservationId)) return;
@@ -229,6 +255,19 @@ export function createMemoryLimiter(opts: { clock: () => number; windowMs?: numb
         day.creq--;
         day.ctok -= tenant.estTokens;
       }
+    },
+    async fillPool(scope, rpd, granted) {
+      if (granted > 0) {
+        addToPool(scope, rpd, Math.floor(granted) - 1);
+        return true;
+      }
+      const p = livePool(scope, rpd.day);
+      if (!p || p.n <= 0) return false;
+      p.n--;
+      return true;
+    },
+    async pooled(scope, day) {
+      return Math.max(0, livePool(scope, day)?.n ?? 0);
     },
     async discovered(scope) {
       const now = clock();
@@ -254,12 +293,19 @@ export function createMemoryLimiter(opts: { clock: () => number; windowMs?: numb
       notes.set(topic, seen);
       return seen.size;
     },
-    async block(scope, kind, ttlMs) {
+    async block(scope, kind, ttlMs, reason) {
       const s = stateOf(scope);
       const until = ttlMs <= 0 ? -1 : clock() + Math.ceil(ttlMs);
       const cur = s.blocks[kind];
-      if (cur === -1 || (until !== -1 && cur !== undefined && cur >= until)) return false;
+      if (cur === -1) return false;
+      if (until !== -1 && cur !== undefined && cur >= until) {
+        // any other day exclusion replaces 'rpd_full', which would yield to the pool
+        if (kind !== 'day' || reason === 'rpd_full' || s.dayReason !== 'rpd_full') return false;
+        s.dayReason = reason;
+        return true;
+      }
       s.blocks[kind] = until;
+      if (kind === 'day') s.dayReason = reason;
       return true;
     },
     async clearBlock(scope, kind) {

@@ -107,7 +107,10 @@ export const rpdLedger = pgTable(
     model: text('model').notNull(),
     /** the quota day (Pacific date or simulated day id) */
     day: text('day').notNull(),
+    /** requests reserved for the day: spent, or held in a worker pool (see ledger-repo.ts); never above the limit */
     used: integer('used').notNull(),
+    /** how many the latest reservation granted (a reservation takes a block of requests at once) */
+    lastGrant: integer('last_grant').notNull().default(0),
     updatedAt: updatedAt(),
   },
   (t) => [primaryKey({ columns: [t.projectId, t.model, t.day] })],

@@ -8,7 +8,7 @@ import type { Database } from './db.js';
 import { activeExclusions, clearExclusion, deleteExpiredExclusions, upsertExclusion } from './exclusions-repo.js';
 import { applyFleet, planFleet, disableKey, enableKey, fleetVersion, loadFleet, loadKeySecrets, tenantByTokenHash } from './fleet-repo.js';
 import { keyOutcomeBuckets, loadDemotions, saveDemotions } from './key-health-repo.js';
-import { refundRpd, reserveRpd, rpdUsage } from './ledger-repo.js';
+import { refundRpd, reserveRpd, reserveRpdBlock, rpdUsage } from './ledger-repo.js';
 import { recordLearnedLimit } from './limits-repo.js';
 import { rekeySecrets } from './rekey-repo.js';
 import { deleteUsageBefore, recordUsage, tenantCostTotals, tenantUsageDays, tenantUsageTotals } from './usage-repo.js';
@@ -76,6 +76,7 @@ export function createPostgresStores(db: Database, opts: { secretKey: Buffer | u
     },
     ledger: {
       reserve: (s) => pg('RPD reservation', () => reserveRpd(db, s)),
+      reserveBlock: (s) => pg('RPD reservation', () => reserveRpdBlock(db, s)),
       refund: (s) => pg('RPD refund', () => refundRpd(db, s)),
       used: (day) => pg('RPD read', async () => new Map((await rpdUsage(db, day)).map((r) => [scopeOf(r.projectId, r.model), r.used]))),
     },

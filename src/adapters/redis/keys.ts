@@ -13,6 +13,8 @@ export interface ScopeKeys {
   costs: string;
   /** blocks (cooldown, day exclusion) and the scope's circuit breaker */
   state: string;
+  /** the day's RPD pool: requests the ledger reserved that no admission has spent yet */
+  rpdPool(dayId: string): string;
 }
 
 /** A tenant's own state: producer-side caps, its sliding window and its day and month counters. */
@@ -62,7 +64,7 @@ export function redisKeys(prefix: string): RedisKeys {
   const k = (...parts: string[]): string => [prefix, ...parts].join(':');
   return Object.freeze({
     prefix,
-    scope: (scope: ScopeId): ScopeKeys => ({ window: k('s', scope, 'w'), costs: k('s', scope, 't'), state: k('s', scope, 'st') }),
+    scope: (scope: ScopeId): ScopeKeys => ({ window: k('s', scope, 'w'), costs: k('s', scope, 't'), state: k('s', scope, 'st'), rpdPool: (dayId: string) => k('s', scope, 'rpd', dayId) }),
     model: (model: string) => k('m', model),
     global: k('global'),
     authFailures: (surface: string, subject: string) => k('authfail', surface, subject),

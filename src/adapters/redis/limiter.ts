@@ -17,6 +17,7 @@ type Scripted = Redis & {
   qfSettle(numKeys: number, ...args: Array<string | number>): Promise<[number, number, number]>;
   qfBlock(key: string, field: string, ttl: number, reason: string): Promise<number>;
   qfNote(key: string, member: string, windowMs: number): Promise<number>;
+  qfRpdFill(pool: string, granted: number, ttlMs: number): Promise<number>;
 };
 
 export interface RedisLimiterOptions {
@@ -69,6 +70,13 @@ export function admitArguments(
     args.push(g.central ? '1' : '0', g.candidates.length, ...g.candidates.map((c) => scopes.get(c.scope)?.index ?? 0));
   }
   args.push(opts.lane ?? 'interactive', opts.holdMs, opts.quietMs, ...WINDOW_DIMENSIONS);
+  const rpd = opts.rpd;
+  if (rpd) {
+    for (const scope of scopes.keys()) keyList.push(keys.scope(scope).rpdPool(rpd.day));
+  }
+  args.push(rpd ? Math.max(1, Math.ceil(rpd.ttlMs)) : 0);
+  if (opts.started) keyList.push(keys.tenant(opts.started.tenantId).outstanding);
+  args.push(opts.started?.jobId ?? '');
   const t = opts.tenant;
   if (!t) {
     args.push('0');
@@ -80,12 +88,14 @@ export function admitArguments(
   return { keys: keyList, args };
 }
 
-/** The settle call's KEYS: the scope's three, then the tenant's window, costs, day and month. */
-function settleArguments(keys: RedisKeys, scope: ScopeId, tenant?: { tenantId: string; dayId: string; monthId: string }): string[] {
+/** The settle call's KEYS: the scope's three, then the tenant's window, costs, day and month, then the RPD pool a release returns to. */
+function settleArguments(keys: RedisKeys, scope: ScopeId, tenant?: { tenantId: string; dayId: string; monthId: string }, rpdDay?: string): string[] {
   const k = keys.scope(scope);
-  if (!tenant) return [k.window, k.costs, k.state];
-  const t = keys.tenant(tenant.tenantId);
-  return [k.window, k.costs, k.state, t.window, t.costs, t.day(tenant.dayId), t.month(tenant.monthId)];
+  const t = tenant ? keys.tenant(tenant.tenantId) : undefined;
+  const out = [k.window, k.costs, k.state];
+  if (tenant && t) out.push(t.window, t.costs, t.day(tenant.dayId), t.month(tenant.monthId));
+  if (rpdDay !== undefined) out.push(k.rpdPool(rpdDay));
+  return out;
 }
 
 const msLeft = (untilValue: string | null | undefined, now: number): number | null => {
@@ -125,7 +135,7 @@ export function createRedisLimiter(redis: Redis, prefixOrKeys: string | RedisKey
         const call = admitArguments(keys, reservationId, costs, groups, windowMs, breaker.probeTimeoutMs, { ...admitOpts, holdMs, quietMs: discovery.quietMs });
         const res = await r.qfAdmit(call.keys.length, ...call.keys, ...call.args);
         const n = (i: number): number => Number(res[i] ?? 0);
-        if (n(0) === 1) return { admitted: true, group: n(1) - 1, candidate: n(2) - 1, nowMs: n(3), probe: n(4) === 1 };
+        if (n(0) === 1) return { admitted: true, group: n(1) - 1, candidate: n(2) - 1, nowMs: n(3), probe: n(4) === 1, rpd: n(5) === 1 };
         if (n(0) === 2) {
           const limit = REFUSED.find((x) => x === res[1]) ?? 'budget';
           return { admitted: false, refused: { limit, value: n(2) }, earliestFreeMs: null, nowMs: n(3) };
@@ -137,15 +147,19 @@ export function createRedisLimiter(redis: Redis, prefixOrKeys: string | RedisKey
       viaRedis('settle', async () => {
         const vec = windowVector(costs);
         const call = settleArguments(keys, scope, tenant ? { tenantId: tenant.tenantId, dayId: tenant.dayId, monthId: tenant.monthId } : undefined);
-        const [, opened, month] = await r.qfSettle(call.length, ...call, reservationId, 'settle', windowMs, vec.length, ...vec, report, breaker.failureThreshold, breaker.openMs, tenant ? '1' : '0', tenant?.central ? '1' : '0', tenant?.tokenDelta ?? 0, tenant?.costMicros ?? 0, ...discoveryArgs(disc));
+        const [, opened, month] = await r.qfSettle(call.length, ...call, reservationId, 'settle', windowMs, vec.length, ...vec, report, breaker.failureThreshold, breaker.openMs, tenant ? '1' : '0', tenant?.central ? '1' : '0', tenant?.tokenDelta ?? 0, tenant?.costMicros ?? 0, ...discoveryArgs(disc), 0);
         return { breakerOpened: opened === 1, monthCostMicros: Number(month ?? 0) };
       }),
-    release: (scope, reservationId, tenant) =>
+    release: (scope, reservationId, tenant, rpd) =>
       viaRedis('release', async () => {
         const zero = WINDOW_DIMENSIONS.map(() => 0);
-        const call = settleArguments(keys, scope, tenant);
-        await r.qfSettle(call.length, ...call, reservationId, 'release', windowMs, zero.length, ...zero, 'none', breaker.failureThreshold, breaker.openMs, tenant ? '1' : '0', tenant?.central ? '1' : '0', tenant ? -tenant.estTokens : 0, 0, ...discoveryArgs(undefined));
+        const call = settleArguments(keys, scope, tenant, rpd?.day);
+        const poolTtl = rpd ? Math.max(1, Math.ceil(rpd.ttlMs)) : 0;
+        await r.qfSettle(call.length, ...call, reservationId, 'release', windowMs, zero.length, ...zero, 'none', breaker.failureThreshold, breaker.openMs, tenant ? '1' : '0', tenant?.central ? '1' : '0', tenant ? -tenant.estTokens : 0, 0, ...discoveryArgs(undefined), poolTtl);
       }),
+    fillPool: (scope, pool, granted) =>
+      viaRedis('RPD pool fill', async () => (await r.qfRpdFill(keys.scope(scope).rpdPool(pool.day), Math.max(0, Math.floor(granted)), Math.max(1, Math.ceil(pool.ttlMs)))) === 1),
+    pooled: (scope, day) => viaRedis('RPD pool read', async () => Math.max(0, Number((await redis.get(keys.scope(scope).rpdPool(day))) ?? 0))),
     discovered: (scope) =>
       viaRedis('discovery read', async () => {
         const out: Partial<Record<WindowDimension, DiscoveredLimit>> = {};

@@ -91,9 +91,11 @@ function printBreakers(scopes: readonly ScopeStatus[], modelBlocks: QuotaSnapsho
 }
 
 function printScopes(scopes: readonly ScopeStatus[]): void {
-  console.log('\nquota per (project, model): used/limit [source]');
+  console.log('\nquota per (project, model): used/limit [source] (rpd: spent/limit; reserved = spent + held in the pool)');
   for (const s of scopes) {
-    const dim = (d: DimensionUse): string => `${d.used}/${d.limit >= UNLIMITED_RPD ? 'unlimited' : d.limit} [${d.source}${isGuess(d.source) ? ', guess' : ''}]`;
+    // rpd: spent/limit, and what the ledger has reserved when the pool holds some of it
+    const held = (d: DimensionUse): string => (d.reserved !== undefined && d.reserved > d.used ? `, ${d.reserved} reserved` : '');
+    const dim = (d: DimensionUse): string => `${d.used}/${d.limit >= UNLIMITED_RPD ? 'unlimited' : d.limit} [${d.source}${isGuess(d.source) ? ', guess' : ''}${held(d)}]`;
     const flags = [
       s.unsupported ? 'UNSUPPORTED' : '',
       s.cooldownMs !== null ? `cooling ${Math.ceil(s.cooldownMs / 1000)}s` : '',

@@ -13,6 +13,7 @@ import type { GenerationRequestInput } from '../../../src/core/request.js';
 import type { FailureReason } from '../../../src/core/types.js';
 import { startSimulator, type SimulatorConfig, type SimulatorHandle } from '../../../src/simulator/index.js';
 import { createTestDatabase } from '../../helpers/postgres.js';
+import { rpdCounts } from '../../helpers/rpd-spent.js';
 import { ROOT, applyFleetFile, runCli, startWorkerProcess, type WorkerProcess } from '../../helpers/cli-process.js';
 
 export type RelWorker = WorkerProcess;
@@ -53,8 +54,10 @@ export interface RelStack {
   waitSettled(n: number, ceilingMs: number): Promise<{ completed: number; failed: number; ms: number }>;
   counts(): Promise<Record<string, number>>;
   outcomes(): Promise<Outcomes>;
-  /** sum(rpd_ledger.used) per `project|model` */
+  /** RPD spent per `project|model`: what rpd_ledger reserved minus what the pools in Redis still hold */
   ledger(): Promise<ScopeCounts>;
+  /** sum(rpd_ledger.used) per `project|model`: reserved in blocks, spent or not */
+  reserved(): Promise<ScopeCounts>;
   /** usage_events rows per `project|model` */
   usageEvents(): Promise<ScopeCounts>;
   /** requests the stand-in counted per `project|model` */
@@ -158,10 +161,8 @@ export async function startRelStack(opts: { name: string; sim: SimulatorConfig; 
       }
       return { completed, failed };
     },
-    async ledger() {
-      const rows = await sql<Array<{ k: string; n: number }>>`select project_id || '|' || model as k, sum(used)::int as n from rpd_ledger group by 1`;
-      return perScope(rows);
-    },
+    ledger: async () => (await rpdCounts(sql, redis, prefix)).spent,
+    reserved: async () => (await rpdCounts(sql, redis, prefix)).reserved,
     async usageEvents() {
       const rows = await sql<Array<{ k: string; n: number }>>`select project_id || '|' || model as k, count(*)::int as n from usage_events group by 1`;
       return perScope(rows);

@@ -9,6 +9,8 @@
     KEYS[2 .. 1+M]          model state hashes (field `open`: model-wide block)
     then per scope, 3 keys  window zset, costs hash, state hash (blocks, breaker, `iw`)
     then per group          rotation hash (round robin among ties)
+    then, with an RPD pool  per scope, its RPD pool of the day (a counter; see rpd-fill-1.lua)
+    then, with a started job  its tenant's outstanding hash
     then, with a tenant     its window zset, costs hash, day hash, month hash, outstanding hash
 
     ARGV[1]  reservation id        ARGV[2] window ms      ARGV[3] breaker probe timeout ms
@@ -18,12 +20,18 @@
     then     G (groups), per group: central ('1'|'0'), candidate count, each candidate's scope index
     then     lane ('interactive' | 'batch'), hold ms (how long a waiting interactive job keeps batch off a scope),
              the discovery quiet period ms, then the n dimension names
+    then     RPD pool ttl ms (0: no pool; else the admitted scope's request of the day is taken
+             from its pool in this same step when the pool holds one)
+    then     started job id ('' = none): the job leaves its tenant's waiting count in this step, whatever
+             the admission's outcome (a worker's first pass over the job)
     then     tenant ('1' | '0'); with '1': n window limits (0 = none), rpd, tokensPerDay, centralRpd,
              centralTokensPerDay (0 = none), budget (micro-USD, -1 = none), estimated tokens, job id
 
   Output:
-    {1, group, candidate, nowMs, probe}      admitted (1-based positions); probe = 1 when this request
-                                             is the one a half-open breaker lets through
+    {1, group, candidate, nowMs, probe, rpd} admitted (1-based positions); probe = 1 when this request
+                                             is the one a half-open breaker lets through; rpd = 1 when
+                                             its request of the day came from the pool (0: the caller
+                                             reserves it from the ledger)
     {0, earliestFreeMs | -1, nowMs, why, centralSkipped}
                                              nothing has room; -1 = nothing frees by itself; why = what
                                              the earliest candidate waits for ('window', 'cool', 'day',
@@ -80,15 +88,23 @@ local hold = tonumber(ARGV[a + 1])
 local quietMs = tonumber(ARGV[a + 2])
 local dimName = {}
 for d = 1, ndims do dimName[d] = ARGV[a + 2 + d] end
-local hasTenant = ARGV[a + 3 + ndims] == '1'
-a = a + 4 + ndims
+local rpdTtl = tonumber(ARGV[a + 3 + ndims])
+local startedJob = ARGV[a + 4 + ndims]
+local hasTenant = ARGV[a + 5 + ndims] == '1'
+a = a + 6 + ndims
 
 local scopeKey = function(s, k) return KEYS[1 + nmodels + (s - 1) * 3 + k] end
 local rotationKey = function(g) return KEYS[1 + nmodels + nscopes * 3 + g] end
+local poolKey = function(s) return KEYS[1 + nmodels + nscopes * 3 + ngroups + s] end
 local tk = 1 + nmodels + nscopes * 3 + ngroups
+if rpdTtl > 0 then tk = tk + nscopes end
+if startedJob ~= '' then
+  tk = tk + 1
+  markStarted(KEYS[tk], startedJob)
+end
 
 -- the tenant's own limits come first: over a daily limit or the budget the job ends; over a window it waits
-local centralBlocked, est, jobId = false, 0, ''
+local centralBlocked, est, jobId, tsums = false, 0, '', nil
 if hasTenant then
   local tlim = {}
   for d = 1, ndims do tlim[d] = tonumber(ARGV[a + d - 1]) end
@@ -106,6 +122,7 @@ if hasTenant then
   local tw, tt = KEYS[tk + 1], KEYS[tk + 2]
   trimWindow(tw, tt, now, window, ndims)
   local sums = windowSums(tt, ndims)
+  tsums = sums
   local tfree = now
   for d = 1, ndims do
     if tlim[d] > 0 and sums[d] + costs[d] > tlim[d] then
@@ -118,10 +135,18 @@ if hasTenant then
   if tfree > now then return { 0, tfree, now, 'tenant', 0 } end
 end
 
--- model-wide and global blocks are read once per call, not once per candidate
+-- model-wide and global blocks are read once per call, not once per candidate (a model's only
+-- when one of its candidates is evaluated)
 local globalFree = blockEnds(redis.call('HGET', KEYS[1], 'open'), now)
-local modelFree = {}
-for m = 1, nmodels do modelFree[m] = blockEnds(redis.call('HGET', KEYS[1 + m], 'open'), now) end
+local modelFreeAt = {}
+local function modelFree(m)
+  local v = modelFreeAt[m]
+  if v == nil then
+    v = blockEnds(redis.call('HGET', KEYS[1 + m], 'open'), now)
+    modelFreeAt[m] = v
+  end
+  return v
+end
 
 -- when scope s can take this request (<= now: now), why it cannot before, and its utilisation
 local cache = {}
@@ -129,7 +154,8 @@ local function evaluate(s)
   local hit = cache[s]
   if hit then return hit[1], hit[2], hit[3] end
   local st = scopeKey(s, 3)
-  local fields = { 'cool', 'day', 'iw' }
+  -- blocks, the breaker (b, bu, bp; see includes/breaker) and discovery in one read
+  local fields = { 'cool', 'day', 'iw', 'day_r', 'b', 'bu', 'bp' }
   for d = 1, ndims do
     if scopeDiscover[s][d] then
       local df = discoveryFields(dimName[d])
@@ -143,21 +169,25 @@ local function evaluate(s)
     if at == NEVER or at > freeAt then freeAt, why = at, reason end
   end
   block(globalFree, 'global')
-  block(modelFree[scopeModel[s]], 'model')
+  block(modelFree(scopeModel[s]), 'model')
   block(blockEnds(f[1], now), 'cool')
-  block(blockEnds(f[2], now), 'day')
-  if freeAt ~= NEVER then block(breakerFreeAt(st, now, probeTimeout), 'breaker') end
+  -- the ledger's day is full ('rpd_full'), but requests reserved a moment ago may still be in the
+  -- pool (or a cancelled lease gave one back): while it holds some, the scope is not done for the day
+  local dayEnd = blockEnds(f[2], now)
+  if dayEnd ~= now and rpdTtl > 0 and f[4] == 'rpd_full' and (tonumber(redis.call('GET', poolKey(s))) or 0) > 0 then dayEnd = now end
+  block(dayEnd, 'day')
+  if freeAt ~= NEVER then block(breakerFreeAtOf(f[5], f[6], f[7], now, probeTimeout), 'breaker') end
   -- batch work never takes a scope interactive jobs are waiting for
   if freeAt ~= NEVER and lane == 'batch' then block(blockEnds(f[3], now), 'interactive') end
-  local util = 0
+  local util, sums = 0, nil
   -- a blocked scope answers with its block's end (a job waking then simply checks again)
   if freeAt ~= NEVER and freeAt <= now then
     why = 'window'
     local w, t = scopeKey(s, 1), scopeKey(s, 2)
     trimWindow(w, t, now, window, ndims)
-    local sums = windowSums(t, ndims)
+    sums = windowSums(t, ndims)
     -- a discovered limit is what discovery admits now; the limit given is its floor
-    local lim, fi = {}, 4
+    local lim, fi = {}, 8
     for d = 1, ndims do
       lim[d] = scopeLimits[s][d]
       if scopeDiscover[s][d] then
@@ -179,7 +209,7 @@ local function evaluate(s)
       if u > util then util = u end
     end
   end
-  cache[s] = { freeAt, util, why }
+  cache[s] = { freeAt, util, why, sums, f }
   return freeAt, util, why
 end
 
@@ -195,10 +225,12 @@ for g = 1, ngroups do
     -- scan from a rotating offset: ties go round robin, and a huge tier costs
     -- at most SAMPLE evaluations while capacity is plentiful; a scope without
     -- room is never chosen, however far the scan has to go to find one
+    -- (the counters live a day from their creation, then start again from 0)
     local start = 0
     if n > 1 then
-      start = redis.call('HINCRBY', rk, '_', 1) % n
-      redis.call('PEXPIRE', rk, 86400000)
+      local turn = redis.call('HINCRBY', rk, '_', 1)
+      if turn == 1 then redis.call('PEXPIRE', rk, 86400000) end
+      start = turn % n
     end
     local best, bestC, found = nil, nil, 0
     for j = 0, n - 1 do
@@ -221,22 +253,24 @@ for g = 1, ngroups do
       end
       local pick = bestC
       if #same > 1 then
-        pick = same[(redis.call('HINCRBY', rk, scopeId[s], 1) % #same) + 1]
-        redis.call('PEXPIRE', rk, 86400000)
+        local turn = redis.call('HINCRBY', rk, scopeId[s], 1)
+        if turn == 1 then redis.call('PEXPIRE', rk, 86400000) end
+        pick = same[(turn % #same) + 1]
       end
-      local probe = breakerPass(scopeKey(s, 3), now, probeTimeout)
+      local chosen = cache[s]
+      local sf = chosen[5]
+      local probe = breakerPassOf(scopeKey(s, 3), sf[5], sf[6], sf[7], now, probeTimeout)
       local w, t = scopeKey(s, 1), scopeKey(s, 2)
       local entry = table.concat(costs, ',')
       redis.call('ZADD', w, now, resId)
-      redis.call('HSET', t, resId, entry)
-      addSums(t, costs, 1, ndims)
+      -- the entry and the new running sums in one write (the sums were read in this same step)
+      redis.call('HSET', t, resId, entry, unpack(sumFields(chosen[4], costs, ndims)))
       redis.call('PEXPIRE', w, window + 60000)
       redis.call('PEXPIRE', t, window + 60000)
       if hasTenant then
         local tw, tt, tday = KEYS[tk + 1], KEYS[tk + 2], KEYS[tk + 3]
         redis.call('ZADD', tw, now, resId)
-        redis.call('HSET', tt, resId, entry)
-        addSums(tt, costs, 1, ndims)
+        redis.call('HSET', tt, resId, entry, unpack(sumFields(tsums, costs, ndims)))
         redis.call('PEXPIRE', tw, window + 60000)
         redis.call('PEXPIRE', tt, window + 60000)
         redis.call('HINCRBY', tday, 'req', 1)
@@ -248,7 +282,19 @@ for g = 1, ngroups do
         redis.call('PEXPIRE', tday, 3 * 86400000)
         if jobId ~= '' then markStarted(KEYS[tk + 5], jobId) end
       end
-      return { 1, g, pick, now, probe }
+      -- the request of the day from the pool: one DECR while it holds some; an empty pool is put back
+      -- (the caller then reserves a block from the ledger and fills it)
+      local took = 0
+      if rpdTtl > 0 then
+        local pk = poolKey(s)
+        if redis.call('DECR', pk) >= 0 then
+          took = 1
+        else
+          redis.call('INCR', pk)
+          redis.call('PEXPIRE', pk, rpdTtl)
+        end
+      end
+      return { 1, g, pick, now, probe, took }
     end
   end
 end

@@ -11,8 +11,10 @@
 ]]
 --- @include "includes/outstanding"
 
-local exists = redis.call('EXISTS', KEYS[1]) == 1
-if exists and not redis.call('HGET', KEYS[1], 'finishedOn') then return 0 end
+-- one read: BullMQ stamps every job hash with `timestamp`, so its absence means the job is gone
+local job = redis.call('HMGET', KEYS[1], 'timestamp', 'finishedOn')
+local exists = job[1] ~= false
+if exists and not job[2] then return 0 end
 release(KEYS[2], ARGV[1])
 if exists then redis.call('HSET', KEYS[1], 'data', ARGV[2]) end
 return 1

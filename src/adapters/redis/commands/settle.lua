@@ -14,6 +14,7 @@
   Input:
     KEYS[1] window zset   KEYS[2] costs hash   KEYS[3] scope state hash
     with a tenant: KEYS[4] its window zset, KEYS[5] its costs hash, KEYS[6] its day hash, KEYS[7] its month hash
+    last, with an RPD return: the scope's RPD pool of the day
     ARGV[1] reservation id   ARGV[2] 'settle' | 'release'   ARGV[3] window ms
     ARGV[4] n = window dimensions, then n actual costs
     then    breaker event ('success' | 'failure' | 'none'), failure threshold, open ms
@@ -21,6 +22,8 @@
     then    discovery: event ('success' | 'quota429' | 'other429' | 'none'), the index of the dimension a
             quota 429 was about (0: none), its quotaValue ('' when absent), then per dimension: its name,
             '1' when discovered, its floor; then the 5 discovery params (see includes/discovery)
+    last    RPD return: the pool's ttl ms ('0': none); a released reservation whose request of the
+            day came from the pool (or the ledger) gives it back to the pool, for the next admission
   Output:
     {found, opened, monthCost}  found = 1 when the reservation was still in the window;
                                 opened = 1 when this report opened the breaker;
@@ -85,6 +88,11 @@ if hasTenant then
   else
     monthCost = tonumber(redis.call('HGET', KEYS[7], 'cost')) or 0
   end
+end
+local poolTtl = tonumber(ARGV[#ARGV])
+if release and poolTtl > 0 then
+  redis.call('INCR', KEYS[#KEYS])
+  redis.call('PEXPIRE', KEYS[#KEYS], poolTtl)
 end
 -- discovery learns from how the call ended, on the window as it now is
 local di = b + 7

@@ -27,7 +27,15 @@ local function lengthenBlock(key, field, ttl, reason, now)
   if cur == -1 then return 0 end
   local untilValue = -1
   if ttl > 0 then untilValue = now + ttl end
-  if untilValue ~= -1 and cur ~= nil and cur >= untilValue then return 0 end
+  if untilValue ~= -1 and cur ~= nil and cur >= untilValue then
+    -- a day the ledger ran out of ('rpd_full') yields to its RPD pool (see admit.lua); a day
+    -- exclusion for any other reason must not, so its reason replaces that one
+    if field == 'day' and reason ~= 'rpd_full' and redis.call('HGET', key, 'day_r') == 'rpd_full' then
+      redis.call('HSET', key, 'day_r', reason)
+      return 1
+    end
+    return 0
+  end
   redis.call('HSET', key, field, untilValue, field .. '_r', reason)
   return 1
 end

@@ -7,23 +7,33 @@
   replays the same event sequences against both.
 ]]
 
--- when the breaker lets a request through (<= now: now)
-local function breakerFreeAt(st, now, probeTimeout)
-  local b = redis.call('HMGET', st, 'b', 'bu', 'bp')
-  if b[1] == 'o' then return tonumber(b[2]) or now end
-  if b[1] == 'h' then return (tonumber(b[3]) or 0) + probeTimeout end
+-- when the breaker lets a request through (<= now: now), from its fields b, bu, bp as read
+local function breakerFreeAtOf(b, bu, bp, now, probeTimeout)
+  if b == 'o' then return tonumber(bu) or now end
+  if b == 'h' then return (tonumber(bp) or 0) + probeTimeout end
   return now
 end
 
 -- a request goes through: past its open period it is the one probe; 1 when it is
-local function breakerPass(st, now, probeTimeout)
-  local b = redis.call('HMGET', st, 'b', 'bu', 'bp')
-  if (b[1] == 'o' and now >= (tonumber(b[2]) or 0)) or (b[1] == 'h' and now - (tonumber(b[3]) or 0) >= probeTimeout) then
+-- (b, bu, bp as read in this same step)
+local function breakerPassOf(st, b, bu, bp, now, probeTimeout)
+  if (b == 'o' and now >= (tonumber(bu) or 0)) or (b == 'h' and now - (tonumber(bp) or 0) >= probeTimeout) then
     redis.call('HSET', st, 'b', 'h', 'bp', now)
     redis.call('HDEL', st, 'bu')
     return 1
   end
   return 0
+end
+
+-- the same, reading the fields themselves
+local function breakerFreeAt(st, now, probeTimeout)
+  local b = redis.call('HMGET', st, 'b', 'bu', 'bp')
+  return breakerFreeAtOf(b[1], b[2], b[3], now, probeTimeout)
+end
+
+local function breakerPass(st, now, probeTimeout)
+  local b = redis.call('HMGET', st, 'b', 'bu', 'bp')
+  return breakerPassOf(st, b[1], b[2], b[3], now, probeTimeout)
 end
 
 local function breakerOpen(st, now, openMs)

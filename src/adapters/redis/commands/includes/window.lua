@@ -20,6 +20,16 @@ local function addSums(t, costs, sign, ndims)
   end
 end
 
+-- HSET arguments that set the running sums to sums + costs
+local function sumFields(sums, costs, ndims)
+  local out = {}
+  for d = 1, ndims do
+    out[#out + 1] = '_' .. d
+    out[#out + 1] = sums[d] + costs[d]
+  end
+  return out
+end
+
 -- drops reservations older than the window, keeping the sums exact
 local function trimWindow(w, t, now, window, ndims)
   local cutoff = now - window

@@ -1,0 +1,1 @@
+ALTER TABLE "rpd_ledger" ADD COLUMN "last_grant" integer DEFAULT 0 NOT NULL;
