@@ -89,13 +89,15 @@ export async function runDiscoveryCase(c: DiscoveryCase, redisUrl: string, log: 
     for (let i = 0; i < c.workers; i++) systems.push(await openSystem(config, logger, { migrate: i === 0 }));
     await systems[0]?.admin.applyFleet(parseFleet({ models: [MODEL], projects: [{ id: 'p1', tier: 'tier1' }], tenants: [{ id: 'acme' }], keys: [{ id: 'k1', tenant: null, project: 'p1', secret: 'sk-discovery-bench-0001' }] }), { prune: false });
     for (const sys of systems) workers.push(await startGenerationWorker(sys, { concurrency: c.concurrency }));
-    // demand always above the limit, backlog bounded: top the queue up to two windows' worth of the highest limit
+    // demand always above what quotaflow admits (1.5 × the held limit, plus every worker slot), so each window is
+    // used up and discovery has evidence to grow on; a larger backlog would only bounce through the delayed set
     const queue = new Queue(GENERATION_QUEUE, { connection: new Redis(redisUrl), prefix });
-    const target = 2 * (c.raise?.to ?? c.limit);
+    const heldAt: DiscoveryRun['heldAt'] = [];
     const feeder = (async () => {
       let n = 0;
       while (!stop) {
         const q = await queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active');
+        const target = Math.ceil(1.5 * (heldAt[heldAt.length - 1]?.limit ?? 5)) + c.workers * c.concurrency;
         const missing = target - Object.values(q).reduce((a, b) => a + b, 0);
         if (missing > 0) await Promise.all(Array.from({ length: missing }, () => client.enqueue({ tenantId: 'acme', contents: `discover ${n++}`, deadlineMs: 3_600_000 })));
         await new Promise((r) => setTimeout(r, 200));
@@ -107,7 +109,6 @@ export async function runDiscoveryCase(c: DiscoveryCase, redisUrl: string, log: 
       const { atMs, to } = c.raise;
       raise = setTimeout(() => sim.setLimits('p1', MODEL, { rpm: to }), atMs);
     }
-    const heldAt: DiscoveryRun['heldAt'] = [];
     const sample = async (): Promise<{ limit: number; source: string } | undefined> => {
       const rpm = (await systems[0]?.snapshot())?.scopes.find((s) => s.model === MODEL)?.rpm;
       if (rpm) heldAt.push({ atMs: Date.now() - start, limit: rpm.limit, source: rpm.source });
