@@ -9,7 +9,7 @@ import { sleep, startRelStack, until, type RelStack } from './helpers/rel-stack.
 
 /**
  * Limits nobody configured, learned by 4 real worker processes from the
- * stand-in alone. Time is compressed: a 10 s window on both sides (400 calls
+ * stand-in alone. Time is compressed: a 20 s window on both sides (400 calls
  * per window must fit the machine's throughput under load).
  * - p1 (true limit 40, 429s WITHOUT quotaValue): slow start, one cut, the
  *   additive climb to just under 40; from then on no window sends more than
@@ -23,7 +23,7 @@ import { sleep, startRelStack, until, type RelStack } from './helpers/rel-stack.
  * while p1 settles.
  */
 const MODEL = 'gemini-x-experimental';
-const WINDOW_MS = 10_000;
+const WINDOW_MS = 20_000;
 const WORKERS = 4;
 const CONCURRENCY = 4;
 const SLOTS = WORKERS * CONCURRENCY;
