@@ -307,9 +307,10 @@ describe('discovery of limits nobody configured, 4 worker processes', () => {
     expect(phase2End.p2).toEqual({ limit: P2_RAISED, source: 'discovered' });
     // slow start from 100 doubles per window used: 200, 400, then the 429 naming 400
     expect(windows).toBeLessThanOrEqual(8);
-    // the 429 named the limit: one, plus the calls then in flight
+    // the 429 named the limit: one, plus the calls then in flight (all 16 slots were seen), plus at most a slot's
+    // worth more admitted in the moment before every worker read the exact limit
     expect(refused.length).toBeGreaterThanOrEqual(1);
-    expect(refused.length).toBeLessThanOrEqual(1 + SLOTS);
+    expect(refused.length).toBeLessThanOrEqual(1 + 2 * SLOTS);
     // p1 had no demand meanwhile: a limit nobody uses is not probed
     expect(phase2End.p1).toEqual(beforeFlush.p1);
   });
