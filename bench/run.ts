@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --scenario FILE ...] [--out DIR] [--no-overhead | --overhead-only] [--no-fairness | --fairness-only] [--no-compat | --compat-only]`
+ * `npm run bench [-- --scenario FILE ...] [--out DIR] [--no-overhead | --overhead-only] [--no-fairness | --fairness-only] [--no-compat | --compat-only] [--no-discovery | --discovery-only]`
  *
  * Quality: every scenario (bench/scenarios/*.json, or the files given) runs
  * under quotaflow and under the baseline (the old algorithm), same stand-in,
@@ -9,8 +9,10 @@
  * neighbour with and without fair share, and the Redis commands a tenant's
  * limits add per message. Drop-in: the latency the Gemini-compatible
  * endpoint adds over calling the stand-in directly with @google/genai, and
- * the api's CPU per call. Results go to
- * DIR/results.json, DIR/results.md and DIR/<scenario>.svg.
+ * the api's CPU per call. Discovery: limits nobody configured, learned with
+ * and without quotaValue and after a tier raise (bench/discovery/run.ts).
+ * Results go to DIR/results.json, DIR/results.md, DIR/<scenario>.svg,
+ * DIR/discovery.json and DIR/discovery-<case>.svg.
  */
 import { readFileSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
@@ -23,6 +25,7 @@ import postgres from 'postgres';
 import { hasRedisServer, startPrivateRedis } from '../src/cli/demo/private-redis.js';
 import { loadConfig } from '../src/config.js';
 import { TEST_DATABASE_ADMIN_URL } from '../test/helpers/postgres.js';
+import { runDiscoveryBench } from './discovery/run.js';
 import { runLimitCost, type LimitCostRun, type LimitVariant } from './fairness/limit-cost.js';
 import { runNoisyNeighbour, type FairnessVariant, type NoisyNeighbourRun } from './fairness/noisy-neighbour.js';
 import { runCompatLatency, type CompatLatencyRun } from './compat/latency.js';
@@ -48,6 +51,8 @@ async function main(): Promise<void> {
       'no-compat': { type: 'boolean' },
       'compat-only': { type: 'boolean' },
       'compat-calls': { type: 'string' },
+      'no-discovery': { type: 'boolean' },
+      'discovery-only': { type: 'boolean' },
       'noisy-jobs': { type: 'string' },
       messages: { type: 'string' },
       rounds: { type: 'string' },
@@ -80,7 +85,7 @@ async function main(): Promise<void> {
   console.log(`quotaflow bench → ${outDir}`);
   console.log(`machine: ${results.machine.nproc} × ${results.machine.cpu}, Node ${results.machine.node}\n`);
 
-  const only = values['overhead-only'] || values['fairness-only'] || values['compat-only'];
+  const only = values['overhead-only'] || values['fairness-only'] || values['compat-only'] || values['discovery-only'];
   if (!only) {
     for (const file of files) {
       const s = await loadScenario(file);
@@ -97,12 +102,12 @@ async function main(): Promise<void> {
     }
   }
 
-  if (!values['overhead-only'] && !values['compat-only'] && !values['no-fairness'] && (!values.scenario?.length || values['fairness-only'])) {
+  if (!values['overhead-only'] && !values['compat-only'] && !values['discovery-only'] && !values['no-fairness'] && (!values.scenario?.length || values['fairness-only'])) {
     results.fairness = await fairness({ noisy: Number(values['noisy-jobs'] ?? 3000), messages: Number(values.messages ?? 2000), rounds: Number(values.rounds ?? 2), concurrency: Number(values.concurrency ?? 16), fallbackRedis: redisUrl });
     await save();
   }
 
-  if (!values['no-overhead'] && !values['fairness-only'] && !values['compat-only'] && (!values.scenario?.length || values['overhead-only'])) {
+  if (!values['no-overhead'] && !values['fairness-only'] && !values['compat-only'] && !values['discovery-only'] && (!values.scenario?.length || values['overhead-only'])) {
     results.overhead = await overhead({
       messages: Number(values.messages ?? 2000),
       rounds: Number(values.rounds ?? 2),
@@ -112,10 +117,11 @@ async function main(): Promise<void> {
     });
     await save();
   }
-  if (!values['no-compat'] && !values['overhead-only'] && !values['fairness-only'] && (!values.scenario?.length || values['compat-only'])) {
+  if (!values['no-compat'] && !values['overhead-only'] && !values['fairness-only'] && !values['discovery-only'] && (!values.scenario?.length || values['compat-only'])) {
     results.compat = await compat(values['compat-calls'] === undefined ? undefined : Number(values['compat-calls']));
     await save();
   }
+  if (!values['no-discovery'] && (values['discovery-only'] || (!values.scenario?.length && !only))) await runDiscoveryBench({ outDir, redisUrl });
   await save();
   console.log('\ntargets:');
   for (const t of targetsOf(results)) console.log(`  ${t.met ? 'met   ' : 'MISSED'} ${t.name}: ${t.actual} (goal ${t.goal})`);

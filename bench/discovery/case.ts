@@ -46,6 +46,13 @@ export interface DiscoveryRun {
   okAt: number[];
   /** the rpm limit quotaflow reported at the end, and its source */
   heldLimit: { limit: number; source: string } | undefined;
+  /** the rpm limit quotaflow held, sampled about once a second (ms from the start) */
+  heldAt: Array<{ atMs: number; limit: number; source: string }>;
+}
+
+/** The stand-in's real limit `atMs` after the start. */
+export function trueLimitAt(c: DiscoveryCase, atMs: number): number {
+  return c.raise && atMs >= c.raise.atMs ? c.raise.to : c.limit;
 }
 
 export async function runDiscoveryCase(c: DiscoveryCase, redisUrl: string, log: (line: string) => void = () => undefined): Promise<DiscoveryRun> {
@@ -77,17 +84,20 @@ export async function runDiscoveryCase(c: DiscoveryCase, redisUrl: string, log: 
   const client = createClient({ redisUrl, prefix });
   const start = Date.now();
   let stop = false;
+  let raise: NodeJS.Timeout | undefined;
   try {
     for (let i = 0; i < c.workers; i++) systems.push(await openSystem(config, logger, { migrate: i === 0 }));
     await systems[0]?.admin.applyFleet(parseFleet({ models: [MODEL], projects: [{ id: 'p1', tier: 'tier1' }], tenants: [{ id: 'acme' }], keys: [{ id: 'k1', tenant: null, project: 'p1', secret: 'sk-discovery-bench-0001' }] }), { prune: false });
     for (const sys of systems) workers.push(await startGenerationWorker(sys, { concurrency: c.concurrency }));
-    // demand always above the limit, backlog bounded: top the queue up to two windows' worth of the highest limit
+    // demand always above what quotaflow admits (1.5 × the held limit, plus every worker slot), so each window is
+    // used up and discovery has evidence to grow on; a larger backlog would only bounce through the delayed set
     const queue = new Queue(GENERATION_QUEUE, { connection: new Redis(redisUrl), prefix });
-    const target = 2 * (c.raise?.to ?? c.limit);
+    const heldAt: DiscoveryRun['heldAt'] = [];
     const feeder = (async () => {
       let n = 0;
       while (!stop) {
         const q = await queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active');
+        const target = Math.ceil(1.5 * (heldAt[heldAt.length - 1]?.limit ?? 5)) + c.workers * c.concurrency;
         const missing = target - Object.values(q).reduce((a, b) => a + b, 0);
         if (missing > 0) await Promise.all(Array.from({ length: missing }, () => client.enqueue({ tenantId: 'acme', contents: `discover ${n++}`, deadlineMs: 3_600_000 })));
         await new Promise((r) => setTimeout(r, 200));
@@ -97,17 +107,25 @@ export async function runDiscoveryCase(c: DiscoveryCase, redisUrl: string, log: 
     })();
     if (c.raise) {
       const { atMs, to } = c.raise;
-      setTimeout(() => sim.setLimits('p1', MODEL, { rpm: to }), atMs).unref();
+      raise = setTimeout(() => sim.setLimits('p1', MODEL, { rpm: to }), atMs);
     }
+    const sample = async (): Promise<{ limit: number; source: string } | undefined> => {
+      const rpm = (await systems[0]?.snapshot())?.scopes.find((s) => s.model === MODEL)?.rpm;
+      if (rpm) heldAt.push({ atMs: Date.now() - start, limit: rpm.limit, source: rpm.source });
+      return rpm;
+    };
+    let logged = start;
     while (Date.now() - start < c.durationMs) {
-      await new Promise((r) => setTimeout(r, 5_000));
+      await new Promise((r) => setTimeout(r, 1_000));
+      await sample();
+      if (Date.now() - logged < 5_000) continue;
+      logged = Date.now();
       const calls = sim.stats().calls.filter((x) => x.method === 'generateContent');
-      log(`  ${c.name}: ${Math.round((Date.now() - start) / 1000)} s, ${calls.filter((x) => x.status === 200).length} ok, ${calls.filter((x) => x.status === 429).length} × 429`);
+      log(`  ${c.name}: ${Math.round((Date.now() - start) / 1000)} s, ${calls.filter((x) => x.status === 200).length} ok, ${calls.filter((x) => x.status === 429).length} × 429, held ${heldAt[heldAt.length - 1]?.limit ?? '?'} (true ${trueLimitAt(c, Date.now() - start)})`);
     }
     stop = true;
     await feeder;
-    const snapshot = await systems[0]?.snapshot();
-    const held = snapshot?.scopes.find((s) => s.model === MODEL)?.rpm;
+    const held = await sample();
     const calls = sim.stats().calls.filter((x) => x.method === 'generateContent');
     const seconds = Math.ceil(c.durationMs / 1000);
     const per = (status: number): number[] => {
@@ -123,9 +141,11 @@ export async function runDiscoveryCase(c: DiscoveryCase, redisUrl: string, log: 
       refusedAt: calls.filter((x) => x.status === 429).map((x) => x.at - start),
       okAt: calls.filter((x) => x.status === 200).map((x) => x.at - start),
       heldLimit: held ? { limit: held.limit, source: held.source } : undefined,
+      heldAt,
     };
   } finally {
     stop = true;
+    clearTimeout(raise);
     for (const w of workers) await w.close(500).catch(() => undefined);
     await client.close();
     for (const s of systems) await s.close().catch(() => undefined);
