@@ -4,12 +4,13 @@ import type { StreamEvent } from '../../src/core/job.js';
 import type { FaultRule } from '../../src/simulator/index.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { tenantConfigs, until } from '../helpers/tenants.js';
+import { rpdCounts } from '../helpers/rpd-spent.js';
 
 /**
  * An attempt cut off mid-answer is followed by a `reset`, and after it only
  * the next attempt's chunks: when project A's model fails after 2 chunks
  * (503) and B answers, and when a worker shuts down mid-answer and hands the
- * job back (the next pass writes the reset). The RPD ledger counts what the
+ * job back (the next pass writes the reset). The RPD spent (ledger minus pool) counts what the
  * stand-in counted.
  */
 const FLASH = 'gemini-2.5-flash';
@@ -51,8 +52,8 @@ const text = (events: readonly StreamEvent[]): string => events.map((e) => (e.ty
 async function ledgerMatchesStandIn(): Promise<void> {
   const sql = postgres(stack.env.DATABASE_URL ?? '', { max: 1, onnotice: () => undefined });
   try {
-    const rows = await sql<Array<{ project_id: string; model: string; used: number }>>`select project_id, model, sum(used)::int as used from rpd_ledger group by 1, 2`;
-    const ledger = Object.fromEntries(rows.filter((r) => r.used > 0).map((r) => [`${r.project_id}|${r.model}`, r.used]));
+    // spent = reserved in the ledger minus what the day's pool still holds
+    const ledger = (await rpdCounts(sql, stack.redis, stack.prefix)).spent;
     const upstream = Object.fromEntries(stack.sim.stats().totals.filter((t) => t.requests > 0).map((t) => [`${t.project}|${t.model}`, t.requests]));
     expect(ledger).toEqual(upstream);
   } finally {
