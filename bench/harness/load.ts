@@ -86,6 +86,8 @@ export interface LoadRun {
   queueWaitMs: { p50: number; p99: number; max: number };
   /** per worker process, MB */
   rssMb: Array<{ peak: number; end: number }>;
+  /** the worker processes' CPU (user + system) over the window, ms per message, all processes together */
+  workerCpuMsPerMessage: number;
   /** the timed window: what the workers (and the pacer's enqueues, when paced) cost */
   redis: RedisWork;
   /** burst runs: what enqueueing the messages cost (the client's side) */
@@ -147,6 +149,20 @@ function redisWork(before: RedisCounters, after: RedisCounters, messages: number
     outBytesPerMessage: outBytes / messages,
   };
 }
+
+/** user + system CPU milliseconds a process has used (0 when it is gone) */
+function cpuMsOf(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    // fields after the command name (which may hold spaces): state is the 3rd field, utime the 14th, stime the 15th
+    const rest = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').pop()?.split(' ') ?? [];
+    return ((Number(rest[11] ?? 0) + Number(rest[12] ?? 0)) * 1000) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+/** USER_HZ: 100 on Linux */
+const CLOCK_TICKS = 100;
 
 /** VmRSS and VmHWM of a process, in MB (0 when it is gone). */
 function memoryOf(pid: number | undefined): { rss: number; hwm: number } {
@@ -255,6 +271,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadRun> {
     sampler = setInterval(() => procs.forEach((p, i) => (rssPeak[i] = Math.max(rssPeak[i] ?? 0, memoryOf(p.child.pid).rss))), 500);
 
     const before = await redisCounters(redis);
+    const cpuBefore = procs.map((p) => cpuMsOf(p.child.pid));
     counter.reset();
     const t0 = performance.now();
     const startedAt = Date.now();
@@ -277,7 +294,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadRun> {
         }
       })();
     }
-    const maxRunMs = o.maxRunMs ?? 900_000;
+    const maxRunMs = o.maxRunMs ?? 1_800_000;
     let counts = { completed: 0, failed: 0 };
     for (;;) {
       const c = await queue.getJobCounts('completed', 'failed');
@@ -292,6 +309,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadRun> {
     await pacer;
     const after = await redisCounters(redis);
     const pg = counter.counts().total;
+    const workerCpuMs = procs.reduce((a, p, i) => a + cpuMsOf(p.child.pid) - (cpuBefore[i] ?? 0), 0);
     clearInterval(sampler);
     const rssMb = procs.map((p, i) => {
       const m = memoryOf(p.child.pid);
@@ -322,6 +340,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadRun> {
       failed: counts.failed,
       queueWaitMs: { p50: pick(0.5), p99: pick(0.99), max: waits[waits.length - 1] ?? 0 },
       rssMb,
+      workerCpuMsPerMessage: workerCpuMs / o.messages,
       redis: redisWork(before, after, o.messages, elapsedMs),
       enqueue,
       pgStatements: pg,

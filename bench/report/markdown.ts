@@ -168,14 +168,14 @@ export function toMarkdown(r: BenchResults): string {
 
 function loadTable(runs: LoadRun[]): string[] {
   const L = [
-    '| variant | arrival | processes × concurrency | messages | msg/s | failed | queue wait p50 / p99 | RSS peak per process | Redis cmds/msg | Redis bytes/msg in / out | Redis CPU ms/msg (% of a core) | enqueue cmds/msg, bytes in / out | Postgres stmts/msg | load avg |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| variant | arrival | processes × concurrency | messages | msg/s | failed | queue wait p50 / p99 | RSS peak per process | worker CPU ms/msg | Redis cmds/msg | Redis bytes/msg in / out | Redis CPU ms/msg (% of a core) | enqueue cmds/msg, bytes in / out | Postgres stmts/msg | load avg |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of runs) {
     const arrival = r.arrival === 'burst' ? 'burst' : `${Math.round(r.arrival.rate)}/s`;
     const e = r.enqueue ? `${r2(r.enqueue.commandsPerMessage)}, ${Math.round(r.enqueue.inBytesPerMessage)} / ${Math.round(r.enqueue.outBytesPerMessage)}` : '(in the window)';
     L.push(
-      `| ${r.variant} | ${arrival} | ${r.workers} × ${r.concurrency} | ${r.messages} | ${Math.round(r.perSecond)} | ${r.failed} | ${ms(r.queueWaitMs.p50)} / ${ms(r.queueWaitMs.p99)} | ${r.rssMb.map((m) => Math.round(m.peak)).join(', ')} MB | ${r2(r.redis.commandsPerMessage)} | ${Math.round(r.redis.inBytesPerMessage)} / ${Math.round(r.redis.outBytesPerMessage)} | ${r.redis.cpuMsPerMessage.toFixed(3)} (${pct(r.redis.cpuShare)}) | ${e} | ${r2(r.pgPerMessage)} | ${r.loadAverage[0]} |`,
+      `| ${r.variant} | ${arrival} | ${r.workers} × ${r.concurrency} | ${r.messages} | ${Math.round(r.perSecond)} | ${r.failed} | ${ms(r.queueWaitMs.p50)} / ${ms(r.queueWaitMs.p99)} | ${r.rssMb.map((m) => Math.round(m.peak)).join(', ')} MB | ${r2(r.workerCpuMsPerMessage)} | ${r2(r.redis.commandsPerMessage)} | ${Math.round(r.redis.inBytesPerMessage)} / ${Math.round(r.redis.outBytesPerMessage)} | ${r.redis.cpuMsPerMessage.toFixed(3)} (${pct(r.redis.cpuShare)}) | ${e} | ${r2(r.pgPerMessage)} | ${r.loadAverage[0]} |`,
     );
   }
   return L;
