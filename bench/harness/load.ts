@@ -236,7 +236,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadRun> {
       }
     }
     const enqueueAll = async (from: number, n: number): Promise<void> => {
-      await Promise.all(Array.from({ length: n }, (_, j) => client.enqueue({ tenantId: tenantIds[(from + j) % tenantIds.length] ?? '', contents: promptFor(from + j, 'load', 400) })));
+      // batch work with an hour to finish: a backlog drained at the workers' pace must not fail on the default deadline (the naive worker has none)
+      await Promise.all(Array.from({ length: n }, (_, j) => client.enqueue({ tenantId: tenantIds[(from + j) % tenantIds.length] ?? '', contents: promptFor(from + j, 'load', 400), deadlineMs: 3_600_000 })));
     };
 
     let enqueue: RedisWork | null = null;
