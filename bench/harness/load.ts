@@ -84,6 +84,8 @@ export interface LoadRun {
   failed: number;
   /** enqueue to the start of processing (burst: from resume) */
   queueWaitMs: { p50: number; p99: number; max: number };
+  /** from the last upstream answer (attempt start + its latency) to the job's end: what the worker does after the call */
+  afterCallMs: { p50: number; p99: number; max: number };
   /** per worker process, MB */
   rssMb: Array<{ peak: number; end: number }>;
   /** the worker processes' CPU (user + system) over the window, ms per message, all processes together */
@@ -320,12 +322,20 @@ export async function runLoad(o: LoadOptions): Promise<LoadRun> {
 
     // queue wait, from the jobs' own timestamps
     const waits: number[] = [];
+    const afterCall: number[] = [];
     for (let i = 0; i < o.messages; i += 1000) {
       const jobs = await queue.getJobs(['completed', 'failed'], i, i + 999, true);
-      for (const j of jobs) if (j.processedOn !== undefined) waits.push(j.processedOn - Math.max(j.timestamp, startedAt));
+      for (const j of jobs) {
+        if (j.processedOn !== undefined) waits.push(j.processedOn - Math.max(j.timestamp, startedAt));
+        const last = (j.returnvalue as { attempts?: Array<{ at: number; latencyMs?: number }> } | null)?.attempts?.at(-1);
+        if (last && j.finishedOn !== undefined) afterCall.push(j.finishedOn - (last.at + (last.latencyMs ?? 0)));
+      }
     }
-    waits.sort((a, b) => a - b);
-    const pick = (q: number): number => waits[Math.min(waits.length - 1, Math.floor(q * waits.length))] ?? 0;
+    const stats = (xs: number[]): { p50: number; p99: number; max: number } => {
+      xs.sort((a, b) => a - b);
+      const pick = (q: number): number => xs[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? 0;
+      return { p50: pick(0.5), p99: pick(0.99), max: xs[xs.length - 1] ?? 0 };
+    };
 
     return {
       variant: o.variant,
@@ -339,7 +349,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadRun> {
       perSecond: (o.messages * 1000) / elapsedMs,
       completed: counts.completed,
       failed: counts.failed,
-      queueWaitMs: { p50: pick(0.5), p99: pick(0.99), max: waits[waits.length - 1] ?? 0 },
+      queueWaitMs: stats(waits),
+      afterCallMs: stats(afterCall),
       rssMb,
       workerCpuMsPerMessage: workerCpuMs / o.messages,
       redis: redisWork(before, after, o.messages, elapsedMs),

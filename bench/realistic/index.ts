@@ -61,7 +61,7 @@ export function describe(r: LoadRun): string {
   const rss = r.rssMb.map((m) => Math.round(m.peak)).join('/');
   return (
     `${r.variant.padEnd(9)} ${r.workers}×${r.concurrency}: ${Math.round(r.perSecond)} msg/s (${(r.elapsedMs / 1000).toFixed(1)} s, ${r.failed} failed), ` +
-    `queue wait p50/p99 ${r.queueWaitMs.p50}/${r.queueWaitMs.p99} ms, RSS peak ${rss} MB, worker CPU ${r.workerCpuMsPerMessage.toFixed(2)} ms/msg, ` +
+    `queue wait p50/p99 ${r.queueWaitMs.p50}/${r.queueWaitMs.p99} ms, after the call p50/p99 ${r.afterCallMs.p50}/${r.afterCallMs.p99} ms, RSS peak ${rss} MB, worker CPU ${r.workerCpuMsPerMessage.toFixed(2)} ms/msg, ` +
     `redis ${r.redis.commandsPerMessage.toFixed(1)} cmds/msg, ${Math.round(r.redis.inBytesPerMessage)}+${Math.round(r.redis.outBytesPerMessage)} B/msg in+out, ` +
     `${r.redis.cpuMsPerMessage.toFixed(3)} ms CPU/msg (${(r.redis.cpuShare * 100).toFixed(1)}% of a core), postgres ${r.pgPerMessage.toFixed(2)} stmts/msg, load ${r.loadAverage[0]}`
   );
