@@ -121,7 +121,8 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-describe('on a Redis Cluster: 2 worker processes, keys hash-tagged to one slot', () => {
+// each CLI call (status) starts a process: generous per-test time on a busy machine
+describe('on a Redis Cluster: 2 worker processes, keys hash-tagged to one slot', { timeout: 180_000 }, () => {
   it('every key of the deployment carries the hash tag, and all of them live on one master', async () => {
     const cl = stack.cluster;
     if (!cl) throw new Error('no cluster');
