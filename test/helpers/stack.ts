@@ -31,7 +31,7 @@ export interface Stack {
 }
 
 /** Everything an end-to-end test needs: fresh database and prefix, the stand-in, real worker processes. */
-export async function startStack(opts: { name: string; sim: SimulatorConfig; env?: Record<string, string>; cluster?: boolean }): Promise<Stack> {
+export async function startStack(opts: { name: string; sim: SimulatorConfig; env?: Record<string, string>; cluster?: boolean; workerReadyMs?: number }): Promise<Stack> {
   // started first: a stack that fails to start leaves no server behind (the harness stops it on a failed start)
   const local: LocalCluster | null = opts.cluster ? await startRedisCluster() : null;
   const db = await createTestDatabase();
@@ -64,7 +64,7 @@ export async function startStack(opts: { name: string; sim: SimulatorConfig; env
     cli: (args, extraEnv = {}) => runCli(args, { ...env, ...extraEnv }, collect),
     async startWorker(args = []) {
       // maintenance (health probes) would add stand-in calls the tests count; it has tests of its own
-      const w = await startWorkerProcess(['--no-maintenance', ...args], env, { onOutput: collect });
+      const w = await startWorkerProcess(['--no-maintenance', ...args], env, { onOutput: collect, ...(opts.workerReadyMs ? { readyTimeoutMs: opts.workerReadyMs } : {}) });
       workers.push(w);
       return w;
     },
