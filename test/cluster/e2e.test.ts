@@ -106,12 +106,14 @@ const statusJson = async <T>(): Promise<T> => {
 };
 
 beforeAll(async () => {
-  stack = await startStack({ name: 'cl-e2e', sim: cfg.sim, cluster: true, env: { QUOTAFLOW_BREAKER_OPEN_MS: String(BREAKER_OPEN_MS) } });
+  // a worker started from the sources takes long to start on a busy machine
+  stack = await startStack({ name: 'cl-e2e', sim: cfg.sim, cluster: true, workerReadyMs: 120_000, env: { QUOTAFLOW_BREAKER_OPEN_MS: String(BREAKER_OPEN_MS) } });
   const cl = stack.cluster;
   if (!cl) throw new Error('the stack has no cluster');
   queue = new Queue(GENERATION_QUEUE, { connection: cl.redis, prefix: cl.keyPrefix });
   await stack.applyFleet(cfg.fleet);
-  await Promise.all([stack.startWorker(['--concurrency', String(CONCURRENCY)]), stack.startWorker(['--concurrency', String(CONCURRENCY)])]);
+  await stack.startWorker(['--concurrency', String(CONCURRENCY)]);
+  await stack.startWorker(['--concurrency', String(CONCURRENCY)]);
   const settled = await Promise.allSettled(Array.from({ length: MESSAGES }, (_, i) => ask(TENANTS[i % TENANTS.length] ?? 'alpha', `cluster message ${i}`)));
   chainResults = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   chainFailed = settled.length - chainResults.length;
