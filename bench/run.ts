@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --scenario FILE ...] [--out DIR] [--no-overhead | --overhead-only] [--no-fairness | --fairness-only] [--no-realistic | --realistic-only] [--no-scaling | --scaling-only]` (`--help` lists every flag)
+ * `npm run bench [-- --scenario FILE ...] [--out DIR] [--no-overhead | --overhead-only] [--no-fairness | --fairness-only] [--no-compat | --compat-only] [--no-realistic | --realistic-only] [--no-scaling | --scaling-only]` (`--help` lists every flag)
  *
  * Quality: every scenario (bench/scenarios/*.json, or the files given) runs
  * under quotaflow and under the baseline (the old algorithm), same stand-in,
@@ -7,7 +7,9 @@
  * A/B/A/B), lease latency at 10/100/1000 keys, Redis commands and Postgres
  * statements per message, on a private redis-server. Fairness: the noisy
  * neighbour with and without fair share, and the Redis commands a tenant's
- * limits add per message. Realistic: 4 worker processes × 250 against
+ * limits add per message. Drop-in: the latency the Gemini-compatible
+ * endpoint adds over calling the stand-in directly with @google/genai, and
+ * the api's CPU per call. Realistic: 4 worker processes × 250 against
  * 0.5-3 s upstream latency, 20,000 messages of 50 tenants, against the naive
  * worker. Scaling: 1, 2, 4 worker processes at zero latency, with Redis
  * commands, bytes and CPU and Postgres statements per message. Results go to
@@ -26,6 +28,7 @@ import { loadConfig } from '../src/config.js';
 import { TEST_DATABASE_ADMIN_URL } from '../test/helpers/postgres.js';
 import { runLimitCost, type LimitCostRun, type LimitVariant } from './fairness/limit-cost.js';
 import { runNoisyNeighbour, type FairnessVariant, type NoisyNeighbourRun } from './fairness/noisy-neighbour.js';
+import { runCompatLatency, type CompatLatencyRun } from './compat/latency.js';
 import { runLeaseLatency } from './overhead/lease.js';
 import { runRealistic } from './realistic/index.js';
 import { runScaling } from './scaling/index.js';
@@ -47,6 +50,9 @@ async function main(): Promise<void> {
       'overhead-only': { type: 'boolean' },
       'no-fairness': { type: 'boolean' },
       'fairness-only': { type: 'boolean' },
+      'no-compat': { type: 'boolean' },
+      'compat-only': { type: 'boolean' },
+      'compat-calls': { type: 'string' },
       'noisy-jobs': { type: 'string' },
       messages: { type: 'string' },
       rounds: { type: 'string' },
@@ -74,9 +80,9 @@ async function main(): Promise<void> {
     console.log(HELP);
     return;
   }
-  const onlys = (['overhead', 'fairness', 'realistic', 'scaling'] as const).filter((s) => values[`${s}-only`]);
+  const onlys = (['overhead', 'fairness', 'compat', 'realistic', 'scaling'] as const).filter((s) => values[`${s}-only`]);
   /** a section runs when it is asked for alone, or when nothing is asked for alone and it is not switched off (scenario files alone mean quality only) */
-  const wants = (s: 'overhead' | 'fairness' | 'realistic' | 'scaling'): boolean => (onlys.length ? onlys.includes(s) : !values[`no-${s}`] && !values.scenario?.length);
+  const wants = (s: (typeof onlys)[number]): boolean => (onlys.length ? onlys.includes(s) : !values[`no-${s}`] && !values.scenario?.length);
   const outDir = resolve(values.out ?? join(HERE, 'results'));
   await mkdir(outDir, { recursive: true });
   const redisUrl = loadConfig().redisUrl;
@@ -91,6 +97,7 @@ async function main(): Promise<void> {
     quality: [],
     fairness: null,
     overhead: null,
+    compat: null,
     realistic: null,
     scaling: null,
   };
@@ -133,6 +140,11 @@ async function main(): Promise<void> {
     });
     await save();
   }
+  if (wants('compat')) {
+    results.compat = await compat(values['compat-calls'] === undefined ? undefined : Number(values['compat-calls']));
+    await save();
+  }
+
   if (wants('realistic')) {
     results.realistic = await onPrivateRedis(redisUrl, (url, pgPort) =>
       runRealistic({
@@ -167,6 +179,18 @@ async function main(): Promise<void> {
   console.log('\ntargets:');
   for (const t of targetsOf(results)) console.log(`  ${t.met ? 'met   ' : 'MISSED'} ${t.name}: ${t.actual} (goal ${t.goal})`);
   console.log(`\nwrote ${join(outDir, 'results.md')}, results.json and one SVG per scenario`);
+}
+
+async function compat(calls: number | undefined): Promise<CompatLatencyRun[]> {
+  const concurrencies = [1, 64];
+  console.log(`\n▶ drop-in: @google/genai generateContent through quotaflow api vs straight to the stand-in, concurrency ${concurrencies.join(' and ')}`);
+  const runs = await runCompatLatency({ concurrencies, callsPerRun: (c) => calls ?? (c === 1 ? 300 : 1920), workerConcurrency: 64 });
+  for (const r of runs) {
+    console.log(
+      `  concurrency ${String(r.concurrency).padEnd(3)} ${r.calls} calls: direct p50/p99 ${r.directMs.p50}/${r.directMs.p99} ms, Node client ${r.nodeClientMs.p50}/${r.nodeClientMs.p99} ms, drop-in ${r.dropInMs.p50}/${r.dropInMs.p99} ms, added ${r.addedMs.p50}/${r.addedMs.p99} ms, api CPU ${r.apiCpuMsPerCall} ms/call, failed ${r.failed}`,
+    );
+  }
+  return runs;
 }
 
 async function overhead(o: { messages: number; rounds: number; concurrency: number; leaseIterations: number; fallbackRedis: string }): Promise<OverheadResult> {
@@ -214,6 +238,7 @@ sections (all by default; --X-only runs X alone, several --X-only run those; --s
   --scenario FILE ...          quality: these scenario files instead of bench/scenarios/*.json
   --no-overhead | --overhead-only      throughput vs the naive worker (in process), lease latency at 10/100/1000 keys
   --no-fairness | --fairness-only      the noisy neighbour, what tenant limits cost
+  --no-compat | --compat-only          the drop-in endpoint's added latency and api CPU per call
   --no-realistic | --realistic-only    worker processes against 0.5-3 s upstream latency, vs the naive worker
   --no-scaling | --scaling-only        1, 2, 4 worker processes at zero latency: msg/s, Redis and Postgres per message
 
@@ -223,6 +248,7 @@ sizes:
   --concurrency N              overhead and fairness worker concurrency (16)
   --lease-iterations N         lease latency samples per key count (1000)
   --noisy-jobs N               noisy tenant's jobs (3000)
+  --compat-calls N             drop-in calls per run (300 at concurrency 1, 1920 at 64)
   --realistic-messages N       (20000)
   --realistic-workers N        worker processes (4)
   --realistic-concurrency N    per process (250)

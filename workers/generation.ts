@@ -15,7 +15,7 @@ import { createBlamer } from '../src/app/blame.js';
 import { createFleetCache } from '../src/app/fleet-cache.js';
 import { createLeaser } from '../src/app/leaser.js';
 import { processJob } from '../src/app/process-job.js';
-import type { Alerts, JobMetrics, Upstream } from '../src/app/ports.js';
+import type { Alerts, JobEvents, JobMetrics, Upstream } from '../src/app/ports.js';
 import { NO_METRICS } from '../src/app/ports.js';
 import { createUsageBuffer } from '../src/app/usage-buffer.js';
 import { DependencyError, ValidationError, errorMessage } from '../src/errors.js';
@@ -29,6 +29,20 @@ export interface GenerationWorker {
 
 /** How long a job waits when Redis or Postgres fails mid-lease before trying again. */
 const DEPENDENCY_RETRY_MS = 1_000;
+
+/**
+ * A job handed back at shutdown becomes ready this much later: at once, it
+ * would wake this worker's own waiting fetch, which takes it straight back
+ * and holds it until its lock expires; by then another worker (or this one,
+ * restarted) takes it.
+ */
+const HAND_BACK_DELAY_MS = 1_000;
+
+/** A job's events, dropped once this worker handed the job back (its next attempt writes its own). */
+function withoutHandedBack(events: JobEvents, handedBack: ReadonlySet<string>): JobEvents {
+  const unless = <A extends unknown[]>(write: (jobId: string, ...args: A) => Promise<void>) => (jobId: string, ...args: A): Promise<void> => (handedBack.has(jobId) ? Promise.resolve() : write(jobId, ...args));
+  return { chunk: unless(events.chunk), reset: unless(events.reset), done: unless(events.done), error: unless(events.error), restart: unless(events.restart) };
+}
 
 /** Wiring and shutdown only: the logic lives in src/app/process-job.ts. */
 export interface GenerationWorkerOptions {
@@ -61,7 +75,9 @@ export async function startGenerationWorker(sys: System, opts: GenerationWorkerO
     logger.warn('the stored fleet has no keys: jobs will fail with no_keys until a fleet is applied (`quotaflow apply -f fleet.json`)');
   }
   const lifecycle = createJobLifecycle(sys.redis, sys.keys);
-  const events = createJobEventSink(sys.redis, sys.keys);
+  // jobs handed back at shutdown: whatever their still-running call writes is not theirs any more (another worker may run them)
+  const handedBack = new Set<string>();
+  const events = withoutHandedBack(createJobEventSink(sys.redis, sys.keys), handedBack);
   const conversations = createConversationMemory(sys.redis, sys.keys);
   const pool = createGeminiPool({ baseUrl: config.geminiBaseUrl, timeoutMs: config.geminiTimeoutMs, secretOf: fleet.secretOf });
   const scrubbed = scrubOutcomes(pool, scrubber);
@@ -182,9 +198,10 @@ export async function startGenerationWorker(sys: System, opts: GenerationWorkerO
       while (active.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       if (active.size) {
         logger.warn({ graceMs, jobs: active.size }, 'jobs still running at shutdown: handing them back to the queue');
+        for (const id of active.keys()) handedBack.add(id);
         await Promise.all(
           [...active.values()].map(({ job, token }) =>
-            job.moveToDelayed(Date.now(), token).catch((err: unknown) => logger.warn({ jobId: job.id, err: errorMessage(err) }, 'could not hand a job back; it returns when its lock expires')),
+            job.moveToDelayed(Date.now() + HAND_BACK_DELAY_MS, token).catch((err: unknown) => logger.warn({ jobId: job.id, err: errorMessage(err) }, 'could not hand a job back; it returns when its lock expires')),
           ),
         );
       }

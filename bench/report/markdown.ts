@@ -2,6 +2,7 @@
  * The results as markdown: quality per scenario (both policies), per-key
  * utilisation, overhead, and where each target stands.
  */
+import type { CompatLatencyRun } from '../compat/latency.js';
 import type { LimitCostRun } from '../fairness/limit-cost.js';
 import type { NoisyNeighbourRun } from '../fairness/noisy-neighbour.js';
 import type { LeaseLatency } from '../overhead/lease.js';
@@ -48,6 +49,8 @@ export interface BenchResults {
   quality: ScenarioResult[];
   fairness: FairnessResult | null;
   overhead: OverheadResult | null;
+  /** the drop-in endpoint's added latency and api CPU (absent in results written before it existed) */
+  compat?: CompatLatencyRun[] | null;
   realistic?: RealisticResult | null;
   scaling?: ScalingResult | null;
 }
@@ -134,6 +137,13 @@ export function toMarkdown(r: BenchResults): string {
     }
   }
   if (r.fairness) L.push(...fairnessSection(r.fairness));
+  if (r.compat?.length) {
+    L.push('## Drop-in endpoint (@google/genai through quotaflow api vs straight to the stand-in)', '', '| concurrency | calls | direct p50 / p99 | Node client p50 / p99 | drop-in p50 / p99 | added p50 / p99 | api CPU per call | failed |', '|---|---|---|---|---|---|---|---|');
+    for (const c of r.compat) {
+      L.push(`| ${c.concurrency} | ${c.calls} | ${c.directMs.p50} / ${c.directMs.p99} ms | ${c.nodeClientMs.p50} / ${c.nodeClientMs.p99} ms | ${c.dropInMs.p50} / ${c.dropInMs.p99} ms | ${c.addedMs.p50} / ${c.addedMs.p99} ms | ${c.apiCpuMsPerCall ?? '?'} ms | ${c.failed} |`);
+    }
+    L.push('');
+  }
   if (r.overhead) {
     const o = r.overhead;
     L.push('## Overhead', '', '| run | variant | messages | concurrency | elapsed | msg/s | failed | Redis cmds/msg (scripts/msg) | Postgres stmts/msg |', '|---|---|---|---|---|---|---|---|---|');

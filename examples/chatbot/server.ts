@@ -2,13 +2,18 @@
  * A minimal chatbot backend on quotaflow's client: POST /chat
  * {tenantId, conversationId?, messageId?, text} enqueues one generation per
  * message, with the conversation's earlier turns, and replies with the
- * answer or with a fallback chosen by the failure reason. node:http only.
+ * answer or with a fallback chosen by the failure reason. GET / is a chat
+ * page that talks to POST /chat/stream: the same message, answered as
+ * server-sent events while the model writes, with the get_order_status
+ * function answered by this backend (stream-chat.ts). node:http only.
  *
  *   REDIS_URL=redis://127.0.0.1:6379 QUOTAFLOW_PREFIX=quotaflow PORT=3000 npm start
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createClient, GenerationFailedError, GenerationTimeoutError, UnknownTenantError, ValidationError, type FailureReason } from 'quotaflow';
 import { createHistory } from './history.js';
+import { PAGE } from './page.js';
+import { createStreamChat, type ChatMessage } from './stream-chat.js';
 
 const FALLBACKS: Record<FailureReason, string> = {
   exhausted: 'Our assistant is very busy right now. Please try again in a minute.',
@@ -21,6 +26,7 @@ const FALLBACKS: Record<FailureReason, string> = {
 };
 const WAIT_MS = Number(process.env.CHAT_WAIT_MS ?? 60_000);
 const MAX_BODY = 100_000;
+const SYSTEM_INSTRUCTION = 'You are a friendly support assistant. Answer briefly.';
 
 const client = createClient({ redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', prefix: process.env.QUOTAFLOW_PREFIX ?? 'quotaflow' });
 // 10 exchanges per conversation, 10,000 conversations: memory stays bounded however many users write
@@ -48,14 +54,20 @@ const str = (o: object, k: string): string | undefined => {
   return typeof v === 'string' && v !== '' ? v : undefined;
 };
 
-/** One chat message in, one answer out. */
-async function chat(input: unknown): Promise<Answer> {
+/** The message of a request body, or null when it lacks tenantId or text. */
+function messageOf(input: unknown): ChatMessage | null {
   const m = typeof input === 'object' && input !== null ? input : {};
   const tenantId = str(m, 'tenantId');
   const text = str(m, 'text');
-  const conversationId = str(m, 'conversationId');
-  const messageId = str(m, 'messageId');
-  if (!tenantId || !text) return problem(400, 'invalid_body', 'send {tenantId, text, conversationId?, messageId?}');
+  return tenantId && text ? { tenantId, text, conversationId: str(m, 'conversationId'), messageId: str(m, 'messageId') } : null;
+}
+const NO_MESSAGE = problem(400, 'invalid_body', 'send {tenantId, text, conversationId?, messageId?}');
+
+/** One chat message in, one answer out. */
+async function chat(input: unknown): Promise<Answer> {
+  const m = messageOf(input);
+  if (!m) return NO_MESSAGE;
+  const { tenantId, text, conversationId, messageId } = m;
   const key = conversationId ? `${tenantId}\u0000${conversationId}` : undefined;
   const earlier = key ? history.get(key) : [];
   try {
@@ -63,7 +75,7 @@ async function chat(input: unknown): Promise<Answer> {
       {
         tenantId,
         contents: [...earlier, { role: 'user', parts: [{ text }] }],
-        systemInstruction: 'You are a friendly support assistant. Answer briefly.',
+        systemInstruction: SYSTEM_INSTRUCTION,
         ...(conversationId ? { conversationId } : {}),
         // the chat platform's message id: a re-delivered message is answered once
         ...(messageId ? { messageId } : {}),
@@ -90,12 +102,33 @@ function send(res: ServerResponse, a: Answer): void {
   res.writeHead(a.status, { 'content-type': 'application/json' }).end(JSON.stringify(a.body));
 }
 
+const streamChat = createStreamChat({
+  client,
+  history,
+  fallbacks: FALLBACKS,
+  systemInstruction: SYSTEM_INSTRUCTION,
+  refuse: (res, err, m) => send(res, failure(err, m.tenantId)),
+});
+
+/** POST /chat/stream: the answer as server-sent events (stream-chat.ts). */
+async function chatStream(input: unknown, res: ServerResponse): Promise<void> {
+  const m = messageOf(input);
+  if (!m) return send(res, NO_MESSAGE);
+  await streamChat(m, res);
+}
+
 const server = createServer((req, res) => {
-  if (req.method !== 'POST' || req.url !== '/chat') return send(res, problem(404, 'not_found', 'POST /chat'));
+  const failed = (err: unknown): void => {
+    if (res.headersSent) return void res.end();
+    send(res, err instanceof ValidationError ? problem(400, 'invalid_body', err.message) : problem(500, 'internal', 'the chatbot failed; see its log'));
+  };
+  if (req.method === 'GET' && req.url === '/') return void res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE);
+  if (req.method === 'POST' && req.url === '/chat/stream') return void readJson(req).then((body) => chatStream(body, res)).catch(failed);
+  if (req.method !== 'POST' || req.url !== '/chat') return send(res, problem(404, 'not_found', 'POST /chat, POST /chat/stream or GET /'));
   readJson(req)
     .then(chat)
     .then((a) => send(res, a))
-    .catch((err: unknown) => send(res, err instanceof ValidationError ? problem(400, 'invalid_body', err.message) : problem(500, 'internal', 'the chatbot failed; see its log')));
+    .catch(failed);
 });
 
 const port = Number(process.env.PORT ?? 3000);

@@ -1,5 +1,8 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { DependencyError, NotFoundError, QuotaflowError, TenantLimitError, ValidationError, errorMessage, type ErrorCode } from '../errors.js';
+import { DependencyError, NotFoundError, QuotaflowError, TenantLimitError, UnknownTenantError, ValidationError, errorMessage, type ErrorCode } from '../errors.js';
+
+/** Seconds a tenant the queue does not know yet is told to wait (a fleet change is being applied). */
+const FLEET_CHANGE_RETRY_SEC = 2;
 
 /** Status for a quotaflow error code; everything unknown is a 500. */
 function statusOf(err: unknown): number {
@@ -22,6 +25,12 @@ function statusOf(err: unknown): number {
  * the log has them.
  */
 export function errorHandler(err: unknown, req: FastifyRequest, reply: FastifyReply): void {
+  if (err instanceof UnknownTenantError && req.tenant?.id === err.tenantId) {
+    // its token was valid, so the tenant exists: the queue's copy of the fleet is behind while a change is applied
+    void reply.code(503).header('retry-after', String(FLEET_CHANGE_RETRY_SEC));
+    void reply.send({ error: { code: 'dependency_unavailable', message: `tenant "${err.tenantId}" is not known to the queue yet (a fleet change is being applied); try again shortly` } });
+    return;
+  }
   const status = statusOf(err);
   // when to try again: a tenant over its caps soon, Redis or Postgres unavailable (or full) a little later
   if (err instanceof TenantLimitError) void reply.header('retry-after', String(Math.max(1, Math.ceil(err.retryAfterMs / 1000))));

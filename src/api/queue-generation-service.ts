@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { GenerationFailedError, type QuotaflowClient } from '../adapters/queue/client.js';
+import { UNSTREAMED_EVENT_IDS } from '../adapters/queue/client-stream.js';
 import type { FleetIndex } from '../core/fleet-index.js';
 import type { StreamEvent } from '../core/job.js';
 import type { Tenant } from '../core/types.js';
@@ -37,7 +38,8 @@ export function createQueueGenerationService(deps: { client: QuotaflowClient; lo
         yield* deps.client.streamJob(jobId, { ...(opts.lastEventId ? { after: opts.lastEventId } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
       } catch (err) {
         if (!(err instanceof GenerationFailedError)) throw err;
-        yield { type: 'error', id: 'error', reason: err.reason, message: err.message };
+        // the event keeps its stream id: a reader that resumes after it is told the stream ended
+        yield { type: 'error', id: err.eventId ?? UNSTREAMED_EVENT_IDS.end, reason: err.reason, message: err.message };
       }
     },
     cancelIfWaiting: (jobId) => deps.client.cancelIfWaiting(jobId).catch(() => false),

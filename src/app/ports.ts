@@ -190,6 +190,13 @@ export interface JobEvents {
   reset(jobId: string, reason: string): Promise<void>;
   done(jobId: string, result: GenerationResult): Promise<void>;
   error(jobId: string, reason: FailureReason, message: string): Promise<void>;
+  /**
+   * A pass over the job starts: when the last event is a chunk, an earlier
+   * attempt was cut off mid-answer (crash, shutdown hand-back) and a reset
+   * is written, so readers drop it; otherwise nothing. Atomic: called by
+   * every pass, it never writes two resets in a row.
+   */
+  restart(jobId: string, reason: string): Promise<void>;
 }
 
 // ------------------------------------------------------------ fleet

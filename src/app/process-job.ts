@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { GenerationJobData } from '../adapters/queue/job-contract.js';
 import type { BlameAction } from '../core/failure-policy.js';
 import type { FleetIndex } from '../core/fleet-index.js';
-import { emptyState, type Budget, type GenerationResult, type JobState } from '../core/job.js';
+import { emptyState, type Budget, type GenerationJobData, type GenerationResult, type JobState } from '../core/job.js';
 import { breakerReportOf, budgetCrossings, budgetFailure, callStep, DEFAULT_BUDGET, planStep, waitStep, type CallReport, type LeasePlan } from '../core/job-step.js';
 import type { Candidate } from '../core/lease-plan.js';
 import { formatUsd } from '../core/money.js';
@@ -57,6 +56,8 @@ export async function processJob(jobId: string, data: GenerationJobData, deps: P
   let preferredGrace = Boolean(data.request.maxWaitForPreferredMs);
   const conversation = data.request.affinity === 'conversation' ? data.request.conversationId : undefined;
   const conversationProject = conversation && deps.conversations ? await deps.conversations.lastProject(data.request.tenantId, conversation) : null;
+  // an earlier pass may have been cut off mid-answer (a crashed worker, a job handed back at shutdown): readers drop its chunks
+  if (data.request.stream && deps.events) await deps.events.restart(jobId, 'the previous attempt was interrupted; the answer starts over');
 
   for (;;) {
     const now = deps.clock();

@@ -1,5 +1,6 @@
 import type { FailureClass, JsonObject } from './outcome.js';
 import type { Part } from './request-content.js';
+import type { GenerationRequest } from './request.js';
 import type { FailureReason, Usage } from './types.js';
 
 /**
@@ -84,4 +85,12 @@ export interface Budget {
   maxAttempts: number;
   maxSwitches: number;
   defaultDeadlineMs: number;
+}
+
+/** What a generation job carries in the queue: the request, when it was enqueued, and the job's state between attempts. */
+export interface GenerationJobData {
+  request: GenerationRequest;
+  /** epoch ms the producer enqueued it; the deadline counts from here */
+  enqueuedAt: number;
+  state?: JobState;
 }

@@ -79,9 +79,20 @@ function resolveRef(schema: Record<string, unknown>, ctx: SampleContext): Record
   return isRecord(node) ? node : {};
 }
 
+/**
+ * A numeric setting of a schema: proto JSON writes int64 fields (minItems,
+ * maxItems, minLength, maxLength) as strings, and @google/genai sends them so.
+ */
+function numberIn(schema: Record<string, unknown>, name: string): number | undefined {
+  const v = schema[name];
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
+  return undefined;
+}
+
 function sampleNumber(schema: Record<string, unknown>, integer: boolean): number {
-  const min = typeof schema['minimum'] === 'number' ? schema['minimum'] : undefined;
-  const max = typeof schema['maximum'] === 'number' ? schema['maximum'] : undefined;
+  const min = numberIn(schema, 'minimum');
+  const max = numberIn(schema, 'maximum');
   let n = integer ? 1 : 1.5;
   if (min !== undefined && n < min) n = integer ? Math.ceil(min) : min;
   if (max !== undefined && n > max) n = integer ? Math.floor(max) : max;
@@ -92,10 +103,10 @@ function sampleString(schema: Record<string, unknown>, ctx: SampleContext): stri
   if (schema['format'] === 'date-time') return '2025-01-01T00:00:00Z';
   if (schema['format'] === 'date') return '2025-01-01';
   let s = ctx.text.trim().slice(0, 40) || 'sample';
-  const minLength = schema['minLength'];
-  const maxLength = schema['maxLength'];
-  if (typeof minLength === 'number' && s.length < minLength) s = s.padEnd(minLength, 'x');
-  if (typeof maxLength === 'number' && s.length > maxLength) s = s.slice(0, maxLength);
+  const minLength = numberIn(schema, 'minLength');
+  const maxLength = numberIn(schema, 'maxLength');
+  if (minLength !== undefined && s.length < minLength) s = s.padEnd(minLength, 'x');
+  if (maxLength !== undefined && s.length > maxLength) s = s.slice(0, maxLength);
   return s;
 }
 
@@ -123,8 +134,8 @@ function sample(raw: unknown, ctx: SampleContext, depth: number): unknown {
     case 'object':
       return sampleObject(schema, ctx, depth);
     case 'array': {
-      const minItems = typeof schema['minItems'] === 'number' ? schema['minItems'] : 1;
-      const maxItems = typeof schema['maxItems'] === 'number' ? schema['maxItems'] : Infinity;
+      const minItems = numberIn(schema, 'minItems') ?? 1;
+      const maxItems = numberIn(schema, 'maxItems') ?? Infinity;
       return Array.from({ length: Math.min(Math.max(1, minItems), maxItems) }, () => sample(schema['items'], ctx, depth + 1));
     }
     case 'integer':

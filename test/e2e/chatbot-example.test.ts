@@ -4,15 +4,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHistory } from '../../examples/chatbot/history.js';
 import { matchedConfigs } from '../helpers/fleets.js';
 import { TEST_REDIS_URL } from '../helpers/redis.js';
+import { allSse } from '../helpers/sse.js';
 import { ROOT, startStack, type Stack } from '../helpers/stack.js';
 
-/** examples/chatbot against a real worker and the stand-in: history per conversation, a 404 for an unknown tenant. */
+/**
+ * examples/chatbot against a real worker and the stand-in: history per
+ * conversation, a 404 for an unknown tenant, and the page's streamed chat
+ * with a get_order_status function-call round trip.
+ */
 const FLASH = 'gemini-2.5-flash';
 const m = matchedConfigs({
   models: [FLASH],
   projects: { 'p-1': { [FLASH]: { rpm: 100, tpm: 1_000_000, rpd: 1000 } } },
   tenants: [{ id: 'acme', keyMode: 'central-only' }],
   keys: [{ id: 'central-1', tenant: null, project: 'p-1' }],
+  sim: { recordBodies: true },
 });
 
 let stack: Stack;
@@ -72,6 +78,48 @@ describe('examples/chatbot', () => {
   it('answers a tenant the fleet does not know with 404, and a malformed body with 400', async () => {
     expect(await say({ tenantId: 'nobody', conversationId: 'c-1', text: 'hi' })).toEqual({ status: 404, body: { error: { code: 'unknown_tenant', message: 'tenant "nobody" is not in quotaflow\'s fleet' } } });
     expect((await say({ tenantId: 'acme' })).status).toBe(400);
+  });
+});
+
+describe('examples/chatbot streaming page', () => {
+  const base = (): string => url.replace(/\/chat$/, '');
+
+  it('serves a page that talks to /chat/stream', async () => {
+    const res = await fetch(`${base()}/`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/html');
+    expect(await res.text()).toContain("fetch('/chat/stream'");
+  });
+
+  it('streams the answer after a get_order_status round trip, sending the model turn back unchanged', async () => {
+    const before = stack.sim.calls({ withBodies: true }).length;
+    const events = await allSse(`${base()}/chat/stream`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ tenantId: 'acme', conversationId: 'c-9', text: 'Where is my order 4711?' }) });
+    const types = events.map((e) => e.event);
+    expect(types[0]).toBe('tool');
+    expect(types.at(-1)).toBe('done');
+    expect(types.slice(1, -1).every((t) => t === 'chunk')).toBe(true);
+    expect(types.length).toBeGreaterThan(3);
+    const tool = JSON.parse(events[0]?.data ?? '{}') as { name: string; args: { orderId?: string }; response: { status?: string } };
+    expect(tool).toMatchObject({ name: 'get_order_status', response: { status: 'shipped', eta: 'tomorrow' } });
+    const chunks = events.slice(1, -1).map((e) => (JSON.parse(e.data) as { text: string }).text).join('');
+    const done = JSON.parse(events.at(-1)?.data ?? '{}') as { reply: string; source: string };
+    expect(done.source).toBe('model');
+    expect(chunks).toBe(done.reply);
+    expect(done.reply).toContain('get_order_status returned {"status":"shipped"');
+    // two streamed calls: the function call, then the answer with the model's turn (thought signature included) and the function's response
+    const calls = stack.sim.calls({ withBodies: true }).slice(before);
+    expect(calls.map((c) => c.method)).toEqual(['streamGenerateContent', 'streamGenerateContent']);
+    const second = calls[1]?.body as { contents: Array<{ role: string; parts: Array<Record<string, unknown>> }> };
+    const modelTurn = second.contents.at(-2);
+    expect(modelTurn?.role).toBe('model');
+    expect(modelTurn?.parts[0]).toMatchObject({ functionCall: { name: 'get_order_status' }, thoughtSignature: expect.any(String) });
+    expect(second.contents.at(-1)?.parts[0]).toMatchObject({ functionResponse: { name: 'get_order_status', response: { status: 'shipped' } } });
+  });
+
+  it('answers an unknown tenant with 404 before streaming', async () => {
+    const res = await fetch(`${base()}/chat/stream`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ tenantId: 'nobody', text: 'hi' }) });
+    expect(res.status).toBe(404);
+    expect(await res.json()).toMatchObject({ error: { code: 'unknown_tenant' } });
   });
 });
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Cluster, Redis } from 'ioredis';
 import { createClient, type QuotaflowClient } from '../../src/adapters/queue/client.js';
 import { hashTagPrefix } from '../../src/adapters/redis/connection.js';
-import { startSimulator, type SimulatorConfig, type SimulatorHandle } from '../../src/simulator/index.js';
+import { startSimulator, type SimulatorConfig, type SimulatorHandle, type StartOptions } from '../../src/simulator/index.js';
 import { ROOT, applyFleetFile, runCli, startWorkerProcess, type WorkerProcess } from './cli-process.js';
 import { createTestDatabase } from './postgres.js';
 import { startRedisCluster, type LocalCluster } from './redis-cluster.js';
@@ -31,12 +31,12 @@ export interface Stack {
 }
 
 /** Everything an end-to-end test needs: fresh database and prefix, the stand-in, real worker processes. */
-export async function startStack(opts: { name: string; sim: SimulatorConfig; env?: Record<string, string>; cluster?: boolean; workerReadyMs?: number }): Promise<Stack> {
+export async function startStack(opts: { name: string; sim: SimulatorConfig; env?: Record<string, string>; simOptions?: StartOptions; cluster?: boolean; workerReadyMs?: number }): Promise<Stack> {
   // started first: a stack that fails to start leaves no server behind (the harness stops it on a failed start)
   const local: LocalCluster | null = opts.cluster ? await startRedisCluster() : null;
   const db = await createTestDatabase();
   const prefix = testPrefix(opts.name);
-  const sim = await startSimulator(opts.sim, { port: 0 });
+  const sim = await startSimulator(opts.sim, { ...opts.simOptions, port: 0 });
   const dir = await mkdtemp(join(tmpdir(), 'qf-e2e-'));
   const env: Record<string, string> = {
     ...(local ? { REDIS_CLUSTER_NODES: local.nodes.join(',') } : { REDIS_URL: TEST_REDIS_URL }),

@@ -3,7 +3,7 @@ import { GenerationFailedError, GenerationTimeoutError } from '../../src/adapter
 import { geminiError, openaiError } from '../../src/api/compat/error-shapes.js';
 import { CompatError, PROBLEM_KINDS, failureProblem, paramError, problemOf, type Problem, type ProblemKind } from '../../src/api/compat/problems.js';
 import { FAILURE_REASONS, type FailureReason } from '../../src/core/types.js';
-import { DependencyError, NotFoundError, TenantLimitError, ValidationError } from '../../src/errors.js';
+import { DependencyError, NotFoundError, TenantLimitError, UnknownTenantError, ValidationError } from '../../src/errors.js';
 
 const problem = (kind: ProblemKind, extra: Partial<Problem> = {}): Problem => ({ kind, message: `about ${kind}`, ...extra });
 
@@ -69,6 +69,13 @@ describe('problemOf', () => {
     expect(problemOf(new NotFoundError('no generation job-1'))).toMatchObject({ kind: 'not_found' });
     expect(problemOf(new CompatError(problem('permission_denied')))).toMatchObject({ kind: 'permission_denied' });
     expect(problemOf(new Error('secret driver detail'))).toEqual({ kind: 'internal', message: 'internal error (see the server log)' });
+  });
+
+  it('answers a token’s tenant the queue does not know yet (a fleet change being applied) 503 with Retry-After 2 in each dialect', () => {
+    const p = problemOf(new UnknownTenantError('acme'));
+    expect(p).toMatchObject({ kind: 'unavailable', retryAfterSec: 2 });
+    expect(geminiError(p)).toMatchObject({ status: 503, headers: { 'retry-after': '2' }, body: { error: { status: 'UNAVAILABLE', details: [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '2s' }] } } });
+    expect(openaiError(p)).toMatchObject({ status: 503, headers: { 'retry-after': '2' }, body: { error: { type: 'server_error', code: 'fleet_changing' } } });
   });
 
   it('maps a Fastify 4xx (bad JSON, body too large) to invalid input with its status', () => {

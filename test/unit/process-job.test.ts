@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { GenerationJobData, JobState } from '../../src/adapters/queue/job-contract.js';
 import type { Lease, Leaser, LeaseResult } from '../../src/app/leaser.js';
-import type { UsageEvent } from '../../src/app/ports.js';
+import type { JobEvents, UsageEvent } from '../../src/app/ports.js';
 import { processJob, type ProcessDeps } from '../../src/app/process-job.js';
 import type { CandidateGroup } from '../../src/core/lease-plan.js';
 import { buildFleetIndex } from '../../src/core/fleet-index.js';
@@ -105,6 +105,32 @@ describe('processJob', () => {
     ]);
     expect(d.saved.at(-1)?.tried.map((t) => `${t.keyId}/${t.model}`)).toEqual(['k1/gemini-2.5-pro']);
     if (r.kind === 'completed') expect(r.result.attempts.map((a) => a.outcome)).toEqual(['overloaded', 'success']);
+  });
+
+  it('a streamed job restarts its event stream once per pass, before any chunk; an unstreamed one never', async () => {
+    const log: string[] = [];
+    const events: JobEvents = {
+      chunk: async () => void log.push('chunk'),
+      reset: async () => void log.push('reset'),
+      done: async () => void log.push('done'),
+      error: async () => void log.push('error'),
+      restart: async (_id, reason) => void log.push(`restart: ${reason}`),
+    };
+    const streaming = deps([failure('overloaded', 503), success], {
+      events,
+      upstream: {
+        generate: async () => ({ outcome: success, latencyMs: 1 }),
+        generateStream: async (_c, onChunk) => {
+          await onChunk({ text: 'h', parts: [{ text: 'h' }] });
+          return { outcome: log.length < 3 ? { ...failure('overloaded', 503), chunksDelivered: 1 } : success, latencyMs: 1 };
+        },
+      },
+    });
+    expect((await processJob('j1', job({ stream: true }), streaming)).kind).toBe('completed');
+    expect(log.map((l) => l.split(':')[0])).toEqual(['restart', 'chunk', 'reset', 'chunk']);
+    log.length = 0;
+    await processJob('j2', job(), deps([success], { events }));
+    expect(log).toEqual([]);
   });
 
   it('a bad request ends the job at once with invalid_request after one call', async () => {

@@ -3,46 +3,8 @@
  * deterministic, and valid against what the request declared.
  */
 import { describe, expect, it } from 'vitest';
+import { schemaProblems as problems } from '../helpers/json-schema.js';
 import { at, engineWith, generate, jsonBody, userText } from '../helpers/simulator-engine.js';
-
-/** A small validator for the schema features the stand-in promises to honour. */
-function problems(value: unknown, schema: unknown, root: unknown = schema, path = '$'): string[] {
-  if (typeof schema !== 'object' || schema === null) return [];
-  const s = new Map(Object.entries(schema));
-  const ref = s.get('$ref');
-  if (typeof ref === 'string') return problems(value, ref.slice(2).split('/').reduce<unknown>((n, k) => (typeof n === 'object' && n !== null ? Reflect.get(n, k) : undefined), root), root, path);
-  const enumValues = s.get('enum');
-  if (Array.isArray(enumValues) && !enumValues.includes(value)) return [`${path}: not in enum`];
-  const anyOf = s.get('anyOf');
-  if (Array.isArray(anyOf)) return anyOf.some((alt) => problems(value, alt, root, path).length === 0) ? [] : [`${path}: matches no anyOf`];
-  const rawType = s.get('type');
-  const types = (Array.isArray(rawType) ? rawType : rawType === undefined ? [] : [rawType]).map((t) => String(t).toLowerCase());
-  const kind = value === null ? 'null' : Array.isArray(value) ? 'array' : Number.isInteger(value) ? 'integer' : typeof value;
-  if (types.length && !types.includes(kind) && !(kind === 'integer' && types.includes('number'))) return [`${path}: ${kind} is not ${types.join('|')}`];
-  const out: string[] = [];
-  const num = (k: string): number | undefined => (typeof s.get(k) === 'number' ? Number(s.get(k)) : undefined);
-  if (typeof value === 'number') {
-    if (num('minimum') !== undefined && value < Number(num('minimum'))) out.push(`${path}: below minimum`);
-    if (num('maximum') !== undefined && value > Number(num('maximum'))) out.push(`${path}: above maximum`);
-  }
-  if (typeof value === 'string') {
-    if (num('minLength') !== undefined && value.length < Number(num('minLength'))) out.push(`${path}: too short`);
-    if (num('maxLength') !== undefined && value.length > Number(num('maxLength'))) out.push(`${path}: too long`);
-  }
-  if (Array.isArray(value)) {
-    if (num('minItems') !== undefined && value.length < Number(num('minItems'))) out.push(`${path}: too few items`);
-    value.forEach((v, i) => out.push(...problems(v, s.get('items'), root, `${path}[${i}]`)));
-  }
-  if (kind === 'object' && typeof value === 'object' && value !== null) {
-    const props = s.get('properties');
-    const required = s.get('required');
-    for (const r of Array.isArray(required) ? required : []) if (!(String(r) in value)) out.push(`${path}.${String(r)}: missing`);
-    if (typeof props === 'object' && props !== null) {
-      for (const [k, sub] of Object.entries(props)) if (k in value) out.push(...problems(Reflect.get(value, k), sub, root, `${path}.${k}`));
-    }
-  }
-  return out;
-}
 
 const answerText = (body: Record<string, unknown>): string => String(at(body, 'candidates', 0, 'content', 'parts', 0, 'text'));
 
@@ -143,6 +105,26 @@ describe('JSON output', () => {
     const value: unknown = JSON.parse(answerText(body));
     expect(problems(value, schema)).toEqual([]);
     expect(JSON.stringify(value)).toContain('A used bike');
+  });
+
+  it('reads counts sent as strings (as @google/genai sends int64 fields)', () => {
+    const schema = {
+      type: 'OBJECT',
+      properties: {
+        tags: { type: 'ARRAY', items: { type: 'STRING', maxLength: '4' }, minItems: '3', maxItems: '5' },
+        code: { type: 'STRING', minLength: '50' },
+        none: { type: 'ARRAY', items: { type: 'STRING' }, maxItems: '0' },
+      },
+      required: ['tags', 'code', 'none'],
+    };
+    const { engine } = engineWith();
+    const body = jsonBody(engine.handle(generate({ ...userText('A used bike, please'), generationConfig: { responseMimeType: 'application/json', responseSchema: schema } })));
+    const value = JSON.parse(answerText(body)) as { tags: string[]; code: string; none: string[] };
+    expect(problems(value, schema)).toEqual([]);
+    expect(value.tags).toHaveLength(3);
+    expect(value.tags[0]).toBe('A us');
+    expect(value.code.length).toBe(50);
+    expect(value.none).toEqual([]);
   });
 
   it('follows propertyOrdering', () => {

@@ -36,13 +36,17 @@ export interface ClientOptions {
   requestCaps?: Partial<RequestCaps>;
 }
 
-/** Thrown by generate() when the job ended failed; `reason` is machine-readable. */
+/**
+ * Thrown by generate() when the job ended failed; `reason` is machine-readable.
+ * From a stream, `eventId` is the id of the `error` event (resuming after it ends at once).
+ */
 export class GenerationFailedError extends QuotaflowError {
   constructor(
     readonly jobId: string,
     readonly reason: FailureReason,
     message: string,
     readonly attempts: AttemptRecord[],
+    readonly eventId?: string,
   ) {
     super(reason, `generation ${jobId} failed (${reason}): ${message}`);
   }
@@ -183,7 +187,7 @@ export function createClient(options: ClientOptions = {}): QuotaflowClient {
       return job ? job.data.request.stream === true : null;
     },
     wait,
-    failure: (jobId, reason, message, attempts) => new GenerationFailedError(jobId, reason, message, attempts),
+    failure: (jobId, reason, message, attempts, eventId) => new GenerationFailedError(jobId, reason, message, attempts, eventId),
   });
 
   return {

@@ -2,18 +2,12 @@ import type { AttemptRecord, JobState } from '../../core/job.js';
 import type { GenerationRequest } from '../../core/request.js';
 import { FAILURE_REASONS, type FailureReason } from '../../core/types.js';
 
-export { emptyState, type AttemptRecord, type GenerationResult, type JobState, type TriedPair } from '../../core/job.js';
+export { emptyState, type AttemptRecord, type GenerationJobData, type GenerationResult, type JobState, type TriedPair } from '../../core/job.js';
 
 /** The one queue producers write to and generation workers read. */
 export const GENERATION_QUEUE = 'generations';
 export const GENERATION_JOB = 'generate';
 
-export interface GenerationJobData {
-  request: GenerationRequest;
-  /** epoch ms the producer enqueued it; the deadline counts from here */
-  enqueuedAt: number;
-  state?: JobState;
-}
 
 export interface GenerationFailure {
   jobId: string;

@@ -82,6 +82,11 @@ export function createProducer(opts: {
         if (status === 1) await r.qfRelease(outstanding, jobId).catch(() => undefined);
         throw err;
       }
+      // the same message after its job ended: BullMQ kept the ended job and added nothing, so no
+      // worker will ever release the slot admission just took (release is a no-op if the job's end already did)
+      if (status === 1 && request.messageId && (await viaRedis('enqueue', () => r.hexists(opts.keys.job(opts.queue.name, jobId), 'finishedOn'))) === 1) {
+        await viaRedis('enqueue', () => r.qfRelease(outstanding, jobId));
+      }
       return { jobId };
     },
   };

@@ -92,6 +92,15 @@ export function createEventReader(opts: { redis: Redis; subscriber: () => Redis;
     };
   };
 
+  /** Whether the stream's last event is its end (done, error) at or before `seen`. */
+  const endedBy = async (key: string, seen: string): Promise<boolean> => {
+    const [tail] = await viaRedis('event read', () => opts.redis.xrevrange(key, '+', '-', 'COUNT', 1));
+    if (!tail) return false;
+    const [id, fields] = tail;
+    const type = fields[1];
+    return (type === 'done' || type === 'error') && compareIds(id, seen) <= 0;
+  };
+
   async function* follow(jobId: string, o: FollowOptions = {}): AsyncGenerator<StreamEvent> {
     const key = opts.keys.jobEvents(jobId);
     const pending: StreamEvent[] = [];
@@ -115,6 +124,8 @@ export function createEventReader(opts: { redis: Redis; subscriber: () => Redis;
         yield e;
         if (e.type === 'done' || e.type === 'error') return;
       }
+      // resumed at (or past) the end: the stream's last event ends it and was already seen
+      if (await endedBy(key, last)) return;
       for (;;) {
         if (o.signal?.aborted) return;
         const next = pending.shift();

@@ -17,9 +17,12 @@ import { defineScripts } from './scripts.js';
 export const EVENTS_MAX_ENTRIES = 10_000;
 export const EVENTS_TTL_MS = 24 * 3_600_000;
 
-type Scripted = Redis & { qfEvent(stream: string, type: string, data: string, maxLen: number, ttlMs: number): Promise<string> };
+type Scripted = Redis & {
+  qfEvent(stream: string, type: string, data: string, maxLen: number, ttlMs: number): Promise<string>;
+  qfEventRestart(stream: string, data: string, maxLen: number, ttlMs: number): Promise<string | null>;
+};
 
-/** The JobEvents port on Redis: one script per event (append, bound, expire, announce). */
+/** The JobEvents port on Redis: one script per event (append, bound, expire, announce); restart appends a reset only after a chunk. */
 export function createJobEventSink(redis: Redis, keys: RedisKeys): JobEvents {
   defineScripts(redis);
   const r = redis as Scripted;
@@ -32,6 +35,10 @@ export function createJobEventSink(redis: Redis, keys: RedisKeys): JobEvents {
     reset: (jobId, reason) => add(jobId, 'reset', { reason }),
     done: (jobId, result) => add(jobId, 'done', { result }),
     error: (jobId, reason, message) => add(jobId, 'error', { reason, message }),
+    restart: (jobId, reason) =>
+      viaRedis('job event', async () => {
+        await r.qfEventRestart(keys.jobEvents(jobId), JSON.stringify({ reason }), EVENTS_MAX_ENTRIES, EVENTS_TTL_MS);
+      }),
   };
 }
 

@@ -12,7 +12,7 @@ import type { RedisClient as Redis } from './connection.js';
 const DIR = new URL('./commands/', import.meta.url);
 const INCLUDE = /^--- @include "([\w/-]+)"\s*$/gm;
 
-export const SCRIPT_FILES = ['admit', 'settle', 'block-1', 'note-1', 'enqueue-2', 'release-1', 'started-1', 'finish-2', 'event-1', 'restore-discovery-1'] as const;
+export const SCRIPT_FILES = ['admit', 'settle', 'block-1', 'note-1', 'enqueue-2', 'release-1', 'started-1', 'finish-2', 'event-1', 'event-restart-1', 'restore-discovery-1'] as const;
 export type ScriptFile = (typeof SCRIPT_FILES)[number];
 
 /** A script's source with its includes inlined (each once, in order). */

@@ -14,8 +14,9 @@ export function isAuthFailure(x: Tenant | AuthFailure): x is AuthFailure {
   return 'failure' in x;
 }
 
-/** What the compatible endpoints log through: warnings and failures only, never a token. */
+/** What the compatible endpoints log through: warnings and failures (and callers that hang up, at debug), never a token. */
 export interface CompatLogger {
+  debug?(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
 }

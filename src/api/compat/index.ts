@@ -6,6 +6,7 @@ import { geminiError, openaiError } from './error-shapes.js';
 import { geminiRoutes } from './gemini-routes.js';
 import { modelRoutes } from './model-routes.js';
 import { openaiRoutes } from './openai-routes.js';
+import { CALLER_GONE } from './job-call.js';
 import { problemOf } from './problems.js';
 
 export type { AuthFailure, CompatDeps, CompatLogger, Dialect } from './deps.js';
@@ -28,7 +29,10 @@ function dialectOf(req: FastifyRequest): Dialect {
 function compatErrorHandler(deps: CompatDeps) {
   return (err: unknown, req: FastifyRequest, reply: FastifyReply): void => {
     const problem = problemOf(err);
-    if (problem.kind === 'internal') deps.logger.error({ err: errorMessage(err), url: loggableUrl(req.url) }, 'compatible endpoint failed');
+    if (problem.code === CALLER_GONE) {
+      // a caller that hangs up is normal, and nobody reads this answer
+      deps.logger.debug?.({ url: loggableUrl(req.url) }, 'the caller went away before its answer');
+    } else if (problem.kind === 'internal') deps.logger.error({ err: errorMessage(err), url: loggableUrl(req.url) }, 'compatible endpoint failed');
     const answer = dialectOf(req) === 'gemini' ? geminiError(problem) : openaiError(problem);
     void reply.code(answer.status).headers(answer.headers).send(answer.body);
   };

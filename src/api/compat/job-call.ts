@@ -54,6 +54,14 @@ export function watchClient(reply: FastifyReply): ClientWatch {
   };
 }
 
+/** What a caller that disconnected before its answer was complete gets (nobody reads it): normal, logged at debug. */
+export function callerGone(): Problem {
+  return { kind: 'unavailable', message: 'the caller went away', code: CALLER_GONE };
+}
+
+/** The problem code of a caller that went away. */
+export const CALLER_GONE = 'caller_gone';
+
 /** Enqueues the request; a caller that leaves before the job started takes the job with it. */
 export async function submitJob(deps: Pick<CompatDeps, 'service' | 'logger'>, tenant: Tenant, request: CompatRequest, opts: CallOptions, client: ClientWatch): Promise<string> {
   const { jobId } = await deps.service.submit(tenant, request, opts.idempotencyKey !== undefined ? { idempotencyKey: opts.idempotencyKey } : undefined);
@@ -72,7 +80,7 @@ export async function waitAnswer(deps: Pick<CompatDeps, 'service'>, jobId: strin
   } catch (err) {
     if (err instanceof GenerationFailedError && err.reason === 'blocked') return { kind: 'blocked', block: blockOf(err.message) };
     // nobody is left to answer: not a failure worth logging
-    if (client.signal.aborted) throw new CompatError({ kind: 'unavailable', message: 'the caller went away' });
+    if (client.signal.aborted) throw new CompatError(callerGone());
     throw err;
   }
 }
@@ -106,6 +114,6 @@ export async function jobAnswerEvents(deps: Pick<CompatDeps, 'service'>, jobId: 
   const timeout = AbortSignal.timeout(opts.waitMs);
   const signal = AbortSignal.any([client.signal, timeout]);
   const deadline = (): Problem | null =>
-    timeout.aborted ? { kind: 'deadline', message: `no answer within ${opts.waitMs} ms; send the request again with the same Idempotency-Key to pick up the job's answer`, code: 'timeout', retryable: false } : null;
+    client.signal.aborted ? callerGone() : timeout.aborted ? { kind: 'deadline', message: `no answer within ${opts.waitMs} ms; send the request again with the same Idempotency-Key to pick up the job's answer`, code: 'timeout', retryable: false } : null;
   return answerEvents(deps.service.events(jobId, { signal }), signal, deadline);
 }

@@ -1,6 +1,6 @@
 import { GenerationFailedError, GenerationTimeoutError } from '../../adapters/queue/client.js';
 import type { FailureReason } from '../../core/types.js';
-import { DependencyError, NotFoundError, QuotaflowError, TenantLimitError, ValidationError } from '../../errors.js';
+import { DependencyError, NotFoundError, QuotaflowError, TenantLimitError, UnknownTenantError, ValidationError } from '../../errors.js';
 
 /**
  * What went wrong, independent of the dialect: each dialect turns a problem
@@ -52,6 +52,8 @@ export function paramError(param: string, message: string): CompatError {
 }
 
 const DEPENDENCY_RETRY_SEC = 5;
+/** A token's tenant the queue's fleet does not know yet: a fleet change is being applied. */
+export const FLEET_CHANGE_RETRY_SEC = 2;
 
 /** Failed jobs by reason; `budget` is a tenant over its daily limit or spending budget. */
 const FAILED = {
@@ -81,6 +83,10 @@ function fastifyStatus(err: unknown): number | undefined {
 /** Any error a compatible route can meet, as a problem. */
 export function problemOf(err: unknown): Problem {
   if (err instanceof CompatError) return err.problem;
+  // the token was valid, so the tenant exists: the queue's copy of the fleet is behind for a moment
+  if (err instanceof UnknownTenantError) {
+    return { kind: 'unavailable', message: 'the fleet is being changed and this tenant is not known to the queue yet; retry shortly', code: 'fleet_changing', retryAfterSec: FLEET_CHANGE_RETRY_SEC };
+  }
   if (err instanceof ValidationError) return { kind: 'invalid_argument', message: err.message };
   if (err instanceof TenantLimitError) {
     return { kind: 'rate_limited', message: err.message, code: 'rate_limit_exceeded', retryAfterSec: Math.max(1, Math.ceil(err.retryAfterMs / 1000)) };

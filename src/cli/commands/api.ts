@@ -1,9 +1,38 @@
+import type { FastifyInstance } from 'fastify';
 import { buildApiServer } from '../../api/server.js';
 import { defineCommand } from '../args.js';
 import { FAIL_FAST } from '../../system.js';
 import { bootstrap, untilSignal } from '../bootstrap.js';
+import type { Logger } from '../../logger.js';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/** How long running requests may go on after SIGTERM before their connections are cut. */
+export const DRAIN_MS = 8_000;
+const IDLE_SWEEP_MS = 250;
+
+/**
+ * Stops listening and closes the server. SDK connection pools hold idle
+ * keep-alive connections, which `server.close()` alone waits for: they are
+ * closed at once, and again as running requests finish on theirs; requests
+ * still running after DRAIN_MS lose their connections.
+ */
+async function closeServer(app: FastifyInstance, logger: Logger): Promise<void> {
+  const server = app.server;
+  const closing = app.close();
+  server.closeIdleConnections();
+  const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
+  const cut = setTimeout(() => {
+    logger.warn({ afterMs: DRAIN_MS }, 'requests still running at shutdown: closing their connections');
+    server.closeAllConnections();
+  }, DRAIN_MS);
+  try {
+    await closing;
+  } finally {
+    clearInterval(sweep);
+    clearTimeout(cut);
+  }
+}
 
 export const api = defineCommand({
   name: 'api',
@@ -26,7 +55,7 @@ export const api = defineCommand({
     logger.info({ address }, 'api listening');
     const sig = await untilSignal();
     logger.info({ signal: sig }, 'shutting down');
-    await app.close();
+    await closeServer(app, logger);
     await sys.close();
     return 0;
   },

@@ -1,0 +1,124 @@
+/**
+ * What the drop-in path costs: the same generateContent calls with
+ * @google/genai, once straight to the stand-in and once through a real
+ * `quotaflow api` process (token auth, translation, queue, a worker process,
+ * admission, the stand-in, the answer back), at a given concurrency. Added
+ * latency is the difference of the percentiles; the api's CPU per call is
+ * read from /proc (user + system time of its process over the drop-in run).
+ */
+import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { GoogleGenAI } from '@google/genai';
+import { startCompatStack } from '../../test/helpers/compat-stack.js';
+import { matchedConfigs } from '../../test/helpers/fleets.js';
+import { percentile } from '../quality/metrics.js';
+
+const MODEL = 'gemini-2.5-flash';
+/** Linux reports process times in clock ticks of 1/100 s. */
+const TICK_MS = 10;
+
+export interface Percentiles {
+  p50: number | null;
+  p99: number | null;
+}
+
+export interface CompatLatencyRun {
+  concurrency: number;
+  calls: number;
+  directMs: Percentiles;
+  dropInMs: Percentiles;
+  /** the same calls through the Node client (queue, worker, stand-in; no HTTP api): what of the added latency is the queue's */
+  nodeClientMs: Percentiles;
+  /** drop-in minus direct, per percentile */
+  addedMs: Percentiles;
+  /** user + system CPU of the api process per drop-in call */
+  apiCpuMsPerCall: number | null;
+  failed: number;
+}
+
+function cpuMs(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    // fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  } catch {
+    return null;
+  }
+}
+
+const round1 = (x: number | null): number | null => (x === null ? null : Math.round(x * 10) / 10);
+
+/** Runs `calls` calls of `call`, `concurrency` at a time; returns each one's latency (ms, sorted) and the failures. */
+async function measure(calls: number, concurrency: number, call: (i: number) => Promise<unknown>): Promise<{ latencies: number[]; failed: number }> {
+  const latencies: number[] = [];
+  let next = 0;
+  let failed = 0;
+  const lane = async (): Promise<void> => {
+    while (next < calls) {
+      const i = next++;
+      const t0 = performance.now();
+      try {
+        await call(i);
+        latencies.push(performance.now() - t0);
+      } catch {
+        failed++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, lane));
+  return { latencies: latencies.sort((a, b) => a - b), failed };
+}
+
+/**
+ * One stack for every concurrency: for each, a warm-up of both paths (not
+ * counted), then the direct run, then the drop-in run.
+ */
+export async function runCompatLatency(o: { concurrencies: number[]; callsPerRun: (concurrency: number) => number; workerConcurrency: number }): Promise<CompatLatencyRun[]> {
+  const limits = { [MODEL]: { rpm: 10_000_000, tpm: 1_000_000_000, rpd: 100_000_000 } };
+  const token = randomBytes(24).toString('hex');
+  const m = matchedConfigs({ models: [MODEL], projects: { pc: limits }, tenants: [{ id: 'bench', keyMode: 'central-only' }], keys: [{ id: 'c1', tenant: null, project: 'pc' }] });
+  const fleet = { ...(m.fleet as Record<string, unknown>), tenants: [{ id: 'bench', keyMode: 'central-only', token }] };
+  const stack = await startCompatStack({
+    name: `bench-compat-${randomBytes(3).toString('hex')}`,
+    sim: m.sim,
+    fleet,
+    // workers at info: the stack waits for their 'started' line
+    apiLogLevel: process.env.BENCH_LOG_LEVEL ?? 'info',
+    workerArgs: ['--concurrency', String(o.workerConcurrency)],
+  });
+  try {
+    const direct = new GoogleGenAI({ apiKey: m.secretOf('c1'), httpOptions: { baseUrl: stack.sim.url, retryOptions: { attempts: 1 } } });
+    const dropIn = new GoogleGenAI({ apiKey: token, httpOptions: { baseUrl: stack.url, retryOptions: { attempts: 1 } } });
+    const ask = (ai: GoogleGenAI) => (i: number) => ai.models.generateContent({ model: MODEL, contents: `benchmark message ${i}` });
+    const runs: CompatLatencyRun[] = [];
+    for (const concurrency of o.concurrencies) {
+      const calls = o.callsPerRun(concurrency);
+      await measure(Math.min(calls, 4 * concurrency + 20), concurrency, ask(direct));
+      await measure(Math.min(calls, 4 * concurrency + 20), concurrency, ask(dropIn));
+      const d = await measure(calls, concurrency, ask(direct));
+      const n = await measure(calls, concurrency, (i) => stack.client.generate({ tenantId: 'bench', contents: `benchmark message ${i}`, models: [MODEL] }, { timeoutMs: 60_000 }));
+      const cpu0 = cpuMs(stack.api.child.pid);
+      const q = await measure(calls, concurrency, ask(dropIn));
+      const cpu1 = cpuMs(stack.api.child.pid);
+      const pct = (xs: number[], p: number): number | null => round1(percentile(xs, p));
+      const directMs = { p50: pct(d.latencies, 50), p99: pct(d.latencies, 99) };
+      const dropInMs = { p50: pct(q.latencies, 50), p99: pct(q.latencies, 99) };
+      const diff = (a: number | null, b: number | null): number | null => (a === null || b === null ? null : round1(a - b));
+      runs.push({
+        concurrency,
+        calls,
+        directMs,
+        dropInMs,
+        nodeClientMs: { p50: pct(n.latencies, 50), p99: pct(n.latencies, 99) },
+        addedMs: { p50: diff(dropInMs.p50, directMs.p50), p99: diff(dropInMs.p99, directMs.p99) },
+        apiCpuMsPerCall: cpu0 === null || cpu1 === null ? null : round1((cpu1 - cpu0) / calls),
+        failed: d.failed + n.failed + q.failed,
+      });
+    }
+    return runs;
+  } finally {
+    await stack.stop();
+  }
+}
