@@ -30,10 +30,21 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-/** Everything an end-to-end test needs: fresh database and prefix, the stand-in, real worker processes. */
-export async function startStack(opts: { name: string; sim: SimulatorConfig; env?: Record<string, string>; simOptions?: StartOptions; cluster?: boolean; workerReadyMs?: number }): Promise<Stack> {
-  // started first: a stack that fails to start leaves no server behind (the harness stops it on a failed start)
+type StackOptions = { name: string; sim: SimulatorConfig; env?: Record<string, string>; simOptions?: StartOptions; cluster?: boolean; workerReadyMs?: number };
+
+/** Everything an end-to-end test needs: fresh database and prefix, the stand-in, real worker processes (with `cluster`, on a local Redis Cluster). */
+export async function startStack(opts: StackOptions): Promise<Stack> {
   const local: LocalCluster | null = opts.cluster ? await startRedisCluster() : null;
+  try {
+    return await buildStack(opts, local);
+  } catch (err) {
+    // a stack that fails to start leaves no cluster behind
+    await local?.stop();
+    throw err;
+  }
+}
+
+async function buildStack(opts: StackOptions, local: LocalCluster | null): Promise<Stack> {
   const db = await createTestDatabase();
   const prefix = testPrefix(opts.name);
   const sim = await startSimulator(opts.sim, { ...opts.simOptions, port: 0 });
