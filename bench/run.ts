@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --scenario FILE ...] [--out DIR] [--no-overhead | --overhead-only] [--no-fairness | --fairness-only] [--no-compat | --compat-only] [--no-discovery | --discovery-only]`
+ * `npm run bench [-- --scenario FILE ...] [--out DIR] [--no-overhead | --overhead-only] [--no-fairness | --fairness-only] [--no-compat | --compat-only] [--no-discovery | --discovery-only] [--no-realistic | --realistic-only] [--no-scaling | --scaling-only]` (`--help` lists every flag)
  *
  * Quality: every scenario (bench/scenarios/*.json, or the files given) runs
  * under quotaflow and under the baseline (the old algorithm), same stand-in,
@@ -11,8 +11,12 @@
  * endpoint adds over calling the stand-in directly with @google/genai, and
  * the api's CPU per call. Discovery: limits nobody configured, learned with
  * and without quotaValue and after a tier raise (bench/discovery/run.ts).
- * Results go to DIR/results.json, DIR/results.md, DIR/<scenario>.svg,
- * DIR/discovery.json and DIR/discovery-<case>.svg.
+ * Realistic: 4 worker processes × 250 against
+ * 0.5-3 s upstream latency, 20,000 messages of 50 tenants, against the naive
+ * worker. Scaling: 1, 2, 4 worker processes at zero latency, with Redis
+ * commands, bytes and CPU and Postgres statements per message. Results go to
+ * DIR/results.json, DIR/results.md, DIR/<scenario>.svg, DIR/discovery.json
+ * and DIR/discovery-<case>.svg.
  */
 import { readFileSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
@@ -30,6 +34,8 @@ import { runLimitCost, type LimitCostRun, type LimitVariant } from './fairness/l
 import { runNoisyNeighbour, type FairnessVariant, type NoisyNeighbourRun } from './fairness/noisy-neighbour.js';
 import { runCompatLatency, type CompatLatencyRun } from './compat/latency.js';
 import { runLeaseLatency } from './overhead/lease.js';
+import { runRealistic } from './realistic/index.js';
+import { runScaling } from './scaling/index.js';
 import { runThroughput, type ThroughputRun, type Variant } from './overhead/throughput.js';
 import { qualityOf } from './quality/metrics.js';
 import { runPolicy } from './quality/run-policy.js';
@@ -58,9 +64,31 @@ async function main(): Promise<void> {
       rounds: { type: 'string' },
       concurrency: { type: 'string' },
       'lease-iterations': { type: 'string' },
+      'no-realistic': { type: 'boolean' },
+      'realistic-only': { type: 'boolean' },
+      'realistic-messages': { type: 'string' },
+      'realistic-workers': { type: 'string' },
+      'realistic-concurrency': { type: 'string' },
+      'realistic-tenants': { type: 'string' },
+      'realistic-paced-seconds': { type: 'string' },
+      'no-scaling': { type: 'boolean' },
+      'scaling-only': { type: 'boolean' },
+      'scaling-messages': { type: 'string' },
+      'scaling-workers': { type: 'string' },
+      'scaling-concurrency': { type: 'string' },
+      'scaling-tenants': { type: 'string' },
+      'no-scaling-naive': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: false,
   });
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
+  const onlys = (['overhead', 'fairness', 'compat', 'discovery', 'realistic', 'scaling'] as const).filter((s) => values[`${s}-only`]);
+  /** a section runs when it is asked for alone, or when nothing is asked for alone and it is not switched off (scenario files alone mean quality only) */
+  const wants = (s: (typeof onlys)[number]): boolean => (onlys.length ? onlys.includes(s) : !values[`no-${s}`] && !values.scenario?.length);
   const outDir = resolve(values.out ?? join(HERE, 'results'));
   await mkdir(outDir, { recursive: true });
   const redisUrl = loadConfig().redisUrl;
@@ -76,6 +104,8 @@ async function main(): Promise<void> {
     fairness: null,
     overhead: null,
     compat: null,
+    realistic: null,
+    scaling: null,
   };
   const save = async (): Promise<void> => {
     results.finishedAt = new Date().toISOString();
@@ -85,8 +115,7 @@ async function main(): Promise<void> {
   console.log(`quotaflow bench → ${outDir}`);
   console.log(`machine: ${results.machine.nproc} × ${results.machine.cpu}, Node ${results.machine.node}\n`);
 
-  const only = values['overhead-only'] || values['fairness-only'] || values['compat-only'] || values['discovery-only'];
-  if (!only) {
+  if (!onlys.length) {
     for (const file of files) {
       const s = await loadScenario(file);
       console.log(`▶ ${s.name}: ${s.workload.messages} messages, ${s.keys.length} keys, ${s.workers.count} worker(s) × ${s.workers.concurrency}`);
@@ -102,12 +131,12 @@ async function main(): Promise<void> {
     }
   }
 
-  if (!values['overhead-only'] && !values['compat-only'] && !values['discovery-only'] && !values['no-fairness'] && (!values.scenario?.length || values['fairness-only'])) {
+  if (wants('fairness')) {
     results.fairness = await fairness({ noisy: Number(values['noisy-jobs'] ?? 3000), messages: Number(values.messages ?? 2000), rounds: Number(values.rounds ?? 2), concurrency: Number(values.concurrency ?? 16), fallbackRedis: redisUrl });
     await save();
   }
 
-  if (!values['no-overhead'] && !values['fairness-only'] && !values['compat-only'] && !values['discovery-only'] && (!values.scenario?.length || values['overhead-only'])) {
+  if (wants('overhead')) {
     results.overhead = await overhead({
       messages: Number(values.messages ?? 2000),
       rounds: Number(values.rounds ?? 2),
@@ -117,11 +146,43 @@ async function main(): Promise<void> {
     });
     await save();
   }
-  if (!values['no-compat'] && !values['overhead-only'] && !values['fairness-only'] && !values['discovery-only'] && (!values.scenario?.length || values['compat-only'])) {
+  if (wants('compat')) {
     results.compat = await compat(values['compat-calls'] === undefined ? undefined : Number(values['compat-calls']));
     await save();
   }
-  if (!values['no-discovery'] && (values['discovery-only'] || (!values.scenario?.length && !only))) await runDiscoveryBench({ outDir, redisUrl });
+
+  if (wants('discovery')) await runDiscoveryBench({ outDir, redisUrl });
+
+  if (wants('realistic')) {
+    results.realistic = await onPrivateRedis(redisUrl, (url, pgPort) =>
+      runRealistic({
+        messages: int(values['realistic-messages'], 20_000),
+        workers: int(values['realistic-workers'], 4),
+        concurrency: int(values['realistic-concurrency'], 250),
+        tenants: int(values['realistic-tenants'], 50),
+        latencyMs: { min: 500, max: 3_000 },
+        pacedSeconds: int(values['realistic-paced-seconds'], 60),
+        redisUrl: url,
+        pgPort,
+      }),
+    );
+    await save();
+  }
+
+  if (wants('scaling')) {
+    results.scaling = await onPrivateRedis(redisUrl, (url, pgPort) =>
+      runScaling({
+        messages: int(values['scaling-messages'], 3_000),
+        workers: (values['scaling-workers'] ?? '1,2,4').split(',').map((w) => int(w, 1)),
+        concurrency: int(values['scaling-concurrency'], 32),
+        tenants: int(values['scaling-tenants'], 50),
+        naive: !values['no-scaling-naive'],
+        redisUrl: url,
+        pgPort,
+      }),
+    );
+    await save();
+  }
   await save();
   console.log('\ntargets:');
   for (const t of targetsOf(results)) console.log(`  ${t.met ? 'met   ' : 'MISSED'} ${t.name}: ${t.actual} (goal ${t.goal})`);
@@ -174,6 +235,55 @@ async function overhead(o: { messages: number; rounds: number; concurrency: numb
       lease.push(l);
     }
     return { throughput: runs, ratio, lease };
+  } finally {
+    await priv?.stop();
+  }
+}
+
+const HELP = `npm run bench -- [flags]
+
+sections (all by default; --X-only runs X alone, several --X-only run those; --scenario FILE alone means quality only):
+  --scenario FILE ...          quality: these scenario files instead of bench/scenarios/*.json
+  --no-overhead | --overhead-only      throughput vs the naive worker (in process), lease latency at 10/100/1000 keys
+  --no-fairness | --fairness-only      the noisy neighbour, what tenant limits cost
+  --no-compat | --compat-only          the drop-in endpoint's added latency and api CPU per call
+  --no-discovery | --discovery-only    limits nobody configured: with and without quotaValue, a tier raise (SVG curves)
+  --no-realistic | --realistic-only    worker processes against 0.5-3 s upstream latency, vs the naive worker
+  --no-scaling | --scaling-only        1, 2, 4 worker processes at zero latency: msg/s, Redis and Postgres per message
+
+sizes:
+  --messages N                 overhead and tenant-limit runs (2000)
+  --rounds N                   interleaved rounds (2)
+  --concurrency N              overhead and fairness worker concurrency (16)
+  --lease-iterations N         lease latency samples per key count (1000)
+  --noisy-jobs N               noisy tenant's jobs (3000)
+  --compat-calls N             drop-in calls per run (300 at concurrency 1, 1920 at 64)
+  --realistic-messages N       (20000)
+  --realistic-workers N        worker processes (4)
+  --realistic-concurrency N    per process (250)
+  --realistic-tenants N        (50)
+  --realistic-paced-seconds N  length of the paced runs at half quotaflow's burst rate; 0 skips them (60)
+  --scaling-messages N         per run (3000)
+  --scaling-workers LIST       process counts (1,2,4)
+  --scaling-concurrency N      per process (32)
+  --scaling-tenants N          (50)
+  --no-scaling-naive           skip the naive worker's runs
+
+  --out DIR                    where results.json, results.md and the SVGs go (bench/results)`;
+
+function int(v: string | undefined, fallback: number): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`not a whole number: ${v}`);
+  return n;
+}
+
+/** A private redis-server, so INFO counts nothing but this run (the shared one when there is no redis-server binary). */
+async function onPrivateRedis<T>(fallbackRedis: string, f: (redisUrl: string, pgPort: number) => Promise<T>): Promise<T> {
+  const priv = hasRedisServer() ? await startPrivateRedis() : null;
+  if (!priv) console.warn('no redis-server binary: running on the shared Redis; counts may include other traffic');
+  try {
+    return await f(priv?.url ?? fallbackRedis, Number(new URL(TEST_DATABASE_ADMIN_URL).port || 5432));
   } finally {
     await priv?.stop();
   }

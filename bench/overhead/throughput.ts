@@ -132,7 +132,7 @@ export async function runThroughput(opts: { variant: Variant; round: number; mes
 }
 
 /** The naive worker: every job on one fixed key and model, no lease, no ledger, no usage rows. */
-async function startNaiveWorker(opts: { redisUrl: string; prefix: string; baseUrl: string; concurrency: number; keyId: string; model: string }): Promise<{ worker: Worker<GenerationJobData, GenerationResult>; close(): Promise<void> }> {
+export async function startNaiveWorker(opts: { redisUrl: string; prefix: string; baseUrl: string; concurrency: number; keyId: string; model: string }): Promise<{ worker: Worker<GenerationJobData, GenerationResult>; close(): Promise<void> }> {
   const gemini = createGeminiPool({ baseUrl: opts.baseUrl, timeoutMs: 60_000, secretOf });
   const processor = async (job: Job<GenerationJobData, GenerationResult>): Promise<GenerationResult> => {
     const { request } = parseJobData(job.data);

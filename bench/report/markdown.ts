@@ -7,7 +7,10 @@ import type { LimitCostRun } from '../fairness/limit-cost.js';
 import type { NoisyNeighbourRun } from '../fairness/noisy-neighbour.js';
 import type { LeaseLatency } from '../overhead/lease.js';
 import type { ThroughputRun } from '../overhead/throughput.js';
+import type { LoadRun } from '../harness/load.js';
 import type { QualityResult } from '../quality/metrics.js';
+import type { RealisticResult } from '../realistic/index.js';
+import type { ScalingResult } from '../scaling/index.js';
 
 export interface Machine {
   nproc: number;
@@ -48,6 +51,8 @@ export interface BenchResults {
   overhead: OverheadResult | null;
   /** the drop-in endpoint's added latency and api CPU (absent in results written before it existed) */
   compat?: CompatLatencyRun[] | null;
+  realistic?: RealisticResult | null;
+  scaling?: ScalingResult | null;
 }
 
 export interface Target {
@@ -77,6 +82,10 @@ export function targetsOf(r: BenchResults): Target[] {
     out.push({ name: 'throughput vs naive worker', goal: '>= 80%', actual: pct(r.overhead.ratio), met: r.overhead.ratio >= 0.8 });
     const big = r.overhead.lease.find((l) => l.keys === 1000);
     if (big) out.push({ name: 'lease p99 at 1000 keys', goal: '<= 5 ms', actual: `${big.acquireMs.p99} ms`, met: big.acquireMs.p99 <= 5 });
+  }
+  if (r.realistic) {
+    const o = r.realistic.options;
+    out.push({ name: `throughput vs naive worker at ${o.latencyMs.min}-${o.latencyMs.max} ms upstream (${o.workers} processes × ${o.concurrency})`, goal: '>= 80%', actual: pct(r.realistic.ratio), met: r.realistic.ratio >= 0.8 });
   }
   return out;
 }
@@ -150,7 +159,36 @@ export function toMarkdown(r: BenchResults): string {
     L.push('| keys | acquire p50 | acquire p99 | acquire mean | acquire max | planLease p50 / p99 | iterations |', '|---|---|---|---|---|---|---|');
     for (const l of o.lease) L.push(`| ${l.keys} | ${l.acquireMs.p50} ms | ${l.acquireMs.p99} ms | ${l.acquireMs.mean} ms | ${l.acquireMs.max} ms | ${l.planMs.p50} / ${l.planMs.p99} ms | ${l.iterations} |`);
   }
+  if (r.realistic) {
+    const x = r.realistic;
+    const o = x.options;
+    L.push('', '## Realistic load', '');
+    L.push(`${o.messages} messages from ${o.tenants} tenants, upstream latency ${o.latencyMs.min}-${o.latencyMs.max} ms, ${o.workers} worker processes × concurrency ${o.concurrency}; took ${Math.round(x.tookMs / 1000)} s, load average ${x.loadAverage.before.join(' ')} before, ${x.loadAverage.after.join(' ')} after.`, '');
+    L.push(...loadTable([...x.burst, ...x.paced]));
+    L.push('', `Throughput ratio quotaflow / naive (burst): **${pct(x.ratio)}**`, '');
+  }
+  if (r.scaling) {
+    const x = r.scaling;
+    L.push('', '## Scaling out (zero upstream latency)', '');
+    L.push(`${x.options.messages} messages per run from ${x.options.tenants} tenants, concurrency ${x.options.concurrency} per process; took ${Math.round(x.tookMs / 1000)} s, load average ${x.loadAverage.before.join(' ')} before, ${x.loadAverage.after.join(' ')} after.`, '');
+    L.push(...loadTable(x.runs));
+  }
   return `${L.join('\n')}\n`;
+}
+
+function loadTable(runs: LoadRun[]): string[] {
+  const L = [
+    '| variant | arrival | processes × concurrency | messages | msg/s | failed | queue wait p50 / p99 | RSS peak per process | worker CPU ms/msg | Redis cmds/msg | Redis bytes/msg in / out | Redis CPU ms/msg (% of a core) | enqueue cmds/msg, bytes in / out | Postgres stmts/msg | load avg |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of runs) {
+    const arrival = r.arrival === 'burst' ? 'burst' : `${Math.round(r.arrival.rate)}/s`;
+    const e = r.enqueue ? `${r2(r.enqueue.commandsPerMessage)}, ${Math.round(r.enqueue.inBytesPerMessage)} / ${Math.round(r.enqueue.outBytesPerMessage)}` : '(in the window)';
+    L.push(
+      `| ${r.variant} | ${arrival} | ${r.workers} × ${r.concurrency} | ${r.messages} | ${Math.round(r.perSecond)} | ${r.failed} | ${ms(r.queueWaitMs.p50)} / ${ms(r.queueWaitMs.p99)} | ${r.rssMb.map((m) => Math.round(m.peak)).join(', ')} MB | ${r2(r.workerCpuMsPerMessage)} | ${r2(r.redis.commandsPerMessage)} | ${Math.round(r.redis.inBytesPerMessage)} / ${Math.round(r.redis.outBytesPerMessage)} | ${r.redis.cpuMsPerMessage.toFixed(3)} (${pct(r.redis.cpuShare)}) | ${e} | ${r2(r.pgPerMessage)} | ${r.loadAverage[0]} |`,
+    );
+  }
+  return L;
 }
 
 function fairnessSection(f: FairnessResult): string[] {

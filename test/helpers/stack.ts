@@ -2,11 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { createClient, type QuotaflowClient } from '../../src/adapters/queue/client.js';
+import { hashTagPrefix } from '../../src/adapters/redis/connection.js';
 import { startSimulator, type SimulatorConfig, type SimulatorHandle, type StartOptions } from '../../src/simulator/index.js';
 import { ROOT, applyFleetFile, runCli, startWorkerProcess, type WorkerProcess } from './cli-process.js';
 import { createTestDatabase } from './postgres.js';
+import { startRedisCluster, type LocalCluster } from './redis-cluster.js';
 import { TEST_REDIS_URL, dropPrefix, testPrefix } from './redis.js';
 
 export { ROOT, type WorkerProcess };
@@ -17,6 +19,8 @@ export interface Stack {
   prefix: string;
   env: Record<string, string>;
   redis: Redis;
+  /** with `cluster: true`: the local Redis Cluster every process uses, a client to it, and the hash-tagged prefix keys carry */
+  cluster?: { nodes: string[]; redis: Cluster; keyPrefix: string };
   workers: WorkerProcess[];
   /** runs `quotaflow <args>` to completion; returns exit code and output */
   cli(args: string[], extraEnv?: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }>;
@@ -26,14 +30,27 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-/** Everything an end-to-end test needs: fresh database and prefix, the stand-in, real worker processes. */
-export async function startStack(opts: { name: string; sim: SimulatorConfig; env?: Record<string, string>; simOptions?: StartOptions }): Promise<Stack> {
+type StackOptions = { name: string; sim: SimulatorConfig; env?: Record<string, string>; simOptions?: StartOptions; cluster?: boolean; workerReadyMs?: number };
+
+/** Everything an end-to-end test needs: fresh database and prefix, the stand-in, real worker processes (with `cluster`, on a local Redis Cluster). */
+export async function startStack(opts: StackOptions): Promise<Stack> {
+  const local: LocalCluster | null = opts.cluster ? await startRedisCluster() : null;
+  try {
+    return await buildStack(opts, local);
+  } catch (err) {
+    // a stack that fails to start leaves no cluster behind
+    await local?.stop();
+    throw err;
+  }
+}
+
+async function buildStack(opts: StackOptions, local: LocalCluster | null): Promise<Stack> {
   const db = await createTestDatabase();
   const prefix = testPrefix(opts.name);
   const sim = await startSimulator(opts.sim, { ...opts.simOptions, port: 0 });
   const dir = await mkdtemp(join(tmpdir(), 'qf-e2e-'));
   const env: Record<string, string> = {
-    REDIS_URL: TEST_REDIS_URL,
+    ...(local ? { REDIS_CLUSTER_NODES: local.nodes.join(',') } : { REDIS_URL: TEST_REDIS_URL }),
     DATABASE_URL: db.url,
     GEMINI_BASE_URL: sim.url,
     QUOTAFLOW_SECRET: randomBytes(32).toString('hex'),
@@ -49,16 +66,17 @@ export async function startStack(opts: { name: string; sim: SimulatorConfig; env
 
   const stack: Stack = {
     sim,
-    client: createClient({ redisUrl: TEST_REDIS_URL, prefix }),
+    client: createClient(local ? { clusterNodes: local.nodes, prefix } : { redisUrl: TEST_REDIS_URL, prefix }),
     prefix,
     env,
     redis: new Redis(TEST_REDIS_URL),
+    ...(local ? { cluster: { nodes: local.nodes, redis: new Cluster(local.nodes.map((n) => ({ host: n.split(':')[0], port: Number(n.split(':')[1]) }))), keyPrefix: hashTagPrefix(prefix, 'cluster') } } : {}),
     workers,
     cli: (args, extraEnv = {}) => runCli(args, { ...env, ...extraEnv }, collect),
     async startWorker(args = []) {
       // maintenance (health probes) would add stand-in calls the tests count; it has tests of its own
       // a loaded machine (shared cores) may take a while to start a process: the ceiling only bounds a failure
-      const w = await startWorkerProcess(['--no-maintenance', ...args], env, { onOutput: collect, readyTimeoutMs: 60_000 });
+      const w = await startWorkerProcess(['--no-maintenance', ...args], env, { onOutput: collect, readyTimeoutMs: opts.workerReadyMs ?? 60_000 });
       workers.push(w);
       return w;
     },
@@ -74,6 +92,8 @@ export async function startStack(opts: { name: string; sim: SimulatorConfig; env
       await sim.close();
       await dropPrefix(prefix);
       stack.redis.disconnect();
+      stack.cluster?.redis.disconnect();
+      await local?.stop();
       await db.drop();
     },
   };

@@ -107,7 +107,9 @@ function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T
 /** The connection settings a client was given, in the form the workers use. */
 function settingsOf(options: ClientOptions): RedisSettings {
   if (options.redis) return options.redis;
-  return parseConfig({ REDIS_URL: options.redisUrl ?? 'redis://127.0.0.1:6379', REDIS_CLUSTER_NODES: options.clusterNodes?.join(',') }).redis;
+  // one mode at a time: cluster nodes, else the URL (REDIS_URL alongside REDIS_CLUSTER_NODES is a contradiction)
+  if (options.clusterNodes?.length) return parseConfig({ REDIS_CLUSTER_NODES: options.clusterNodes.join(',') }).redis;
+  return parseConfig({ REDIS_URL: options.redisUrl ?? 'redis://127.0.0.1:6379' }).redis;
 }
 
 export function createClient(options: ClientOptions = {}): QuotaflowClient {
