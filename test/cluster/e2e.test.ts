@@ -5,6 +5,7 @@ import { GenerationFailedError } from '../../src/adapters/queue/client.js';
 import { GENERATION_QUEUE, type GenerationResult } from '../../src/adapters/queue/job-contract.js';
 import { countBy, matchedConfigs, type KeyDef } from '../helpers/fleets.js';
 import { startStack, type Stack } from '../helpers/stack.js';
+import { rpdCounts } from '../helpers/rpd-spent.js';
 
 /**
  * The whole product on a real three-master Redis Cluster: the stand-in, two
@@ -178,11 +179,12 @@ describe('on a Redis Cluster: 2 worker processes, keys hash-tagged to one slot',
     expect(checked).toBe(140);
   });
 
-  it('the RPD ledger totals equal the stand-in\'s per-scope counts', async () => {
+  it('the RPD spent (ledger minus the pools on the cluster) equals the stand-in\'s per-scope counts', async () => {
     const sql = postgres(stack.env.DATABASE_URL ?? '', { max: 1, onnotice: () => undefined });
+    const cl = stack.cluster;
+    if (!cl) throw new Error('the stack has no cluster');
     try {
-      const rows = await sql<Array<{ project_id: string; model: string; used: number }>>`select project_id, model, sum(used)::int as used from rpd_ledger group by 1, 2`;
-      const ledger = Object.fromEntries(rows.filter((r) => r.used > 0).map((r) => [`${r.project_id}|${r.model}`, r.used]));
+      const ledger = (await rpdCounts(sql, cl.redis, cl.keyPrefix)).spent;
       const upstream = Object.fromEntries(stack.sim.stats().totals.filter((t) => t.requests > 0).map((t) => [`${t.project}|${t.model}`, t.requests]));
       expect(ledger).toEqual(upstream);
     } finally {

@@ -11,7 +11,7 @@ export type ScopeCounts = Record<string, number>;
  * reserved minus what each day's pool in Redis still holds — the figure that
  * must equal the calls upstream counted.
  */
-export async function rpdCounts(sql: postgres.Sql, redis: Redis, prefix: string): Promise<{ reserved: ScopeCounts; spent: ScopeCounts; pooled: ScopeCounts }> {
+export async function rpdCounts(sql: postgres.Sql, redis: Pick<Redis, 'get'>, prefix: string): Promise<{ reserved: ScopeCounts; spent: ScopeCounts; pooled: ScopeCounts }> {
   const keys = redisKeys(prefix);
   const rows = await sql<Array<{ project_id: string; model: string; day: string; used: number }>>`select project_id, model, day, used from rpd_ledger`;
   const reserved: ScopeCounts = {};
