@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --scenario FILE ...] [--out DIR] [--no-overhead | --overhead-only] [--no-fairness | --fairness-only] [--no-compat | --compat-only] [--no-discovery | --discovery-only]`
+ * `npm run bench [-- --scenario FILE ...] [--out DIR] [--no-overhead | --overhead-only] [--no-fairness | --fairness-only] [--no-compat | --compat-only] [--compat-calls N] [--compat-waiting N] [--no-discovery | --discovery-only]`
  *
  * Quality: every scenario (bench/scenarios/*.json, or the files given) runs
  * under quotaflow and under the baseline (the old algorithm), same stand-in,
@@ -9,7 +9,9 @@
  * neighbour with and without fair share, and the Redis commands a tenant's
  * limits add per message. Drop-in: the latency the Gemini-compatible
  * endpoint adds over calling the stand-in directly with @google/genai, and
- * the api's CPU per call. Discovery: limits nobody configured, learned with
+ * the api's CPU per call; then one api holding --compat-waiting concurrent
+ * calls (default 1000, 0 skips) against a 1 s stand-in: requests/s, client
+ * latency, the api's memory, open file descriptors and CPU. Discovery: limits nobody configured, learned with
  * and without quotaValue and after a tier raise (bench/discovery/run.ts).
  * Results go to DIR/results.json, DIR/results.md, DIR/<scenario>.svg,
  * DIR/discovery.json and DIR/discovery-<case>.svg.
@@ -28,7 +30,7 @@ import { TEST_DATABASE_ADMIN_URL } from '../test/helpers/postgres.js';
 import { runDiscoveryBench } from './discovery/run.js';
 import { runLimitCost, type LimitCostRun, type LimitVariant } from './fairness/limit-cost.js';
 import { runNoisyNeighbour, type FairnessVariant, type NoisyNeighbourRun } from './fairness/noisy-neighbour.js';
-import { runCompatLatency, type CompatLatencyRun } from './compat/latency.js';
+import { runCompatLatency, runCompatWaiting, type CompatLatencyRun, type CompatWaitingRun } from './compat/latency.js';
 import { runLeaseLatency } from './overhead/lease.js';
 import { runThroughput, type ThroughputRun, type Variant } from './overhead/throughput.js';
 import { qualityOf } from './quality/metrics.js';
@@ -51,6 +53,7 @@ async function main(): Promise<void> {
       'no-compat': { type: 'boolean' },
       'compat-only': { type: 'boolean' },
       'compat-calls': { type: 'string' },
+      'compat-waiting': { type: 'string' },
       'no-discovery': { type: 'boolean' },
       'discovery-only': { type: 'boolean' },
       'noisy-jobs': { type: 'string' },
@@ -120,6 +123,12 @@ async function main(): Promise<void> {
   if (!values['no-compat'] && !values['overhead-only'] && !values['fairness-only'] && !values['discovery-only'] && (!values.scenario?.length || values['compat-only'])) {
     results.compat = await compat(values['compat-calls'] === undefined ? undefined : Number(values['compat-calls']));
     await save();
+    const waiting = Number(values['compat-waiting'] ?? 1000);
+    if (!Number.isInteger(waiting) || waiting < 0) throw new Error('--compat-waiting takes a whole number (0 skips the waiting-calls run)');
+    if (waiting > 0) {
+      results.compatWaiting = await compatWaiting(waiting);
+      await save();
+    }
   }
   if (!values['no-discovery'] && (values['discovery-only'] || (!values.scenario?.length && !only))) await runDiscoveryBench({ outDir, redisUrl });
   await save();
@@ -138,6 +147,16 @@ async function compat(calls: number | undefined): Promise<CompatLatencyRun[]> {
     );
   }
   return runs;
+}
+
+async function compatWaiting(waiting: number): Promise<CompatWaitingRun> {
+  const o = { waiting, calls: 4 * waiting, workers: 2, workerConcurrency: Math.ceil((0.6 * waiting) / 10) * 10, standInLatencyMs: 1000 };
+  console.log(`\n▶ waiting calls: ${o.waiting} concurrent @google/genai calls into one quotaflow api, ${o.calls} in all, stand-in ${o.standInLatencyMs} ms, ${o.workers} workers × ${o.workerConcurrency}`);
+  const w = await runCompatWaiting(o);
+  console.log(
+    `  ${w.requestsPerSecond} requests/s (${w.elapsedMs} ms), failed ${w.failed}${w.firstError ? ` (first: ${w.firstError})` : ''}, client p50/p99 ${w.clientMs.p50}/${w.clientMs.p99} ms, api RSS ${w.apiRssMiB.idle} → ${w.apiRssMiB.max} MiB, api fds ${w.apiOpenFds.idle} → ${w.apiOpenFds.max}, api CPU ${w.apiCpu.cores} cores, ${w.apiCpu.msPerCall} ms/call; ulimit -n ${w.openFilesLimit}; load average ${w.loadAverage.before.join(' ')} → ${w.loadAverage.after.join(' ')}`,
+  );
+  return w;
 }
 
 async function overhead(o: { messages: number; rounds: number; concurrency: number; leaseIterations: number; fallbackRedis: string }): Promise<OverheadResult> {
