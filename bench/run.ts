@@ -154,7 +154,7 @@ async function compatWaiting(waiting: number): Promise<CompatWaitingRun> {
   console.log(`\n▶ waiting calls: ${o.waiting} concurrent @google/genai calls into one quotaflow api, ${o.calls} in all, stand-in ${o.standInLatencyMs} ms, ${o.workers} workers × ${o.workerConcurrency}`);
   const w = await runCompatWaiting(o);
   console.log(
-    `  ${w.requestsPerSecond} requests/s (${w.elapsedMs} ms), failed ${w.failed}${w.firstError ? ` (first: ${w.firstError})` : ''}, client p50/p99 ${w.clientMs.p50}/${w.clientMs.p99} ms, api RSS ${w.apiRssMiB.idle} → ${w.apiRssMiB.max} MiB, api fds ${w.apiOpenFds.idle} → ${w.apiOpenFds.max}, api CPU ${w.apiCpu.cores} cores, ${w.apiCpu.msPerCall} ms/call; ulimit -n ${w.openFilesLimit}; load average ${w.loadAverage.before.join(' ')} → ${w.loadAverage.after.join(' ')}`,
+    `  ${w.requestsPerSecond} requests/s (${w.elapsedMs} ms), failed ${w.failed}${w.firstError ? ` (first: ${w.firstError})` : ''}, client p50/p99 ${w.clientMs.p50}/${w.clientMs.p99} ms, api RSS ${w.apiRssMiB.idle} → ${w.apiRssMiB.max} MiB, api fds ${w.apiOpenFds.idle} → ${w.apiOpenFds.max}, api CPU ${w.apiCpu.cores} cores, ${w.apiCpu.msPerCall} ms/call; workers ${w.otherCpuCores.workers} cores, bench process (callers + stand-in) ${w.otherCpuCores.bench} cores; ulimit -n ${w.openFilesLimit}; load average ${w.loadAverage.before.join(' ')} → ${w.loadAverage.after.join(' ')}`,
   );
   return w;
 }

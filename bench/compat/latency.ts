@@ -148,6 +148,8 @@ export interface CompatWaitingRun {
   apiOpenFds: { idle: number | null; max: number | null };
   /** api user + system CPU over the run: cores busy on average, and ms per call */
   apiCpu: { cores: number | null; msPerCall: number | null };
+  /** where the rest of the CPU went, cores busy on average over the run: the worker processes together, and the bench process (the SDK callers and the in-process stand-in) */
+  otherCpuCores: { workers: number | null; bench: number };
   /** `ulimit -n` (soft) of the bench process, which the api inherits */
   openFilesLimit: number | null;
   /** 1/5/15-minute load averages before the stack started and after the run */
@@ -242,6 +244,12 @@ export async function runCompatWaiting(o: { waiting: number; calls: number; work
       fds.push(openFds(pid));
     };
     const sampler = setInterval(sample, 250);
+    const workersCpu = (): number | null => {
+      const xs = stack.workers.map((w) => cpuMs(w.child.pid));
+      return xs.some((x) => x === null) ? null : xs.reduce<number>((a, b) => a + (b ?? 0), 0);
+    };
+    const workers0 = workersCpu();
+    const bench0 = process.cpuUsage();
     const cpu0 = cpuMs(pid);
     const t0 = performance.now();
     let r: { latencies: number[]; failed: number };
@@ -252,7 +260,10 @@ export async function runCompatWaiting(o: { waiting: number; calls: number; work
     }
     const elapsedMs = performance.now() - t0;
     const cpu1 = cpuMs(pid);
+    const workers1 = workersCpu();
+    const bench1 = process.cpuUsage(bench0);
     sample();
+    const cores = (ms: number): number => Math.round((ms / elapsedMs) * 100) / 100;
     const cpu = cpu0 === null || cpu1 === null ? null : cpu1 - cpu0;
     return {
       waiting: o.waiting,
@@ -267,7 +278,8 @@ export async function runCompatWaiting(o: { waiting: number; calls: number; work
       clientMs: { p50: round1(percentile(r.latencies, 50)), p99: round1(percentile(r.latencies, 99)) },
       apiRssMiB: { idle: maxOf(idleRss), max: maxOf(rss) },
       apiOpenFds: { idle: maxOf(idleFds), max: maxOf(fds) },
-      apiCpu: { cores: cpu === null ? null : Math.round((cpu / elapsedMs) * 100) / 100, msPerCall: cpu === null ? null : round1(cpu / o.calls) },
+      apiCpu: { cores: cpu === null ? null : cores(cpu), msPerCall: cpu === null ? null : round1(cpu / o.calls) },
+      otherCpuCores: { workers: workers0 === null || workers1 === null ? null : cores(workers1 - workers0), bench: cores((bench1.user + bench1.system) / 1000) },
       openFilesLimit: openFilesLimit(),
       loadAverage: { before: loadBefore, after: loadavg().map((x) => Math.round(x * 100) / 100) },
     };

@@ -147,6 +147,7 @@ export function toMarkdown(r: BenchResults): string {
       `| ${w.calls} | ${w.requestsPerSecond} | ${w.failed} | ${w.clientMs.p50} / ${w.clientMs.p99} ms | ${w.apiRssMiB.idle ?? '?'} → ${w.apiRssMiB.max ?? '?'} MiB | ${w.apiOpenFds.idle ?? '?'} → ${w.apiOpenFds.max ?? '?'} | ${w.apiCpu.cores ?? '?'} | ${w.apiCpu.msPerCall ?? '?'} ms | ${w.loadAverage.before.join(' ')} → ${w.loadAverage.after.join(' ')} |`,
       '',
     );
+    L.push(`CPU elsewhere over the run: workers ${w.otherCpuCores.workers ?? '?'} cores, bench process (SDK callers and the in-process stand-in) ${w.otherCpuCores.bench} cores; \`ulimit -n\` ${w.openFilesLimit ?? '?'}.`, '');
     if (w.firstError) L.push(`First failure: ${w.firstError}`, '');
   }
   if (r.overhead) {
