@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --scenario FILE ...] [--out DIR] [--no-overhead | --overhead-only] [--no-fairness | --fairness-only] [--no-compat | --compat-only] [--no-discovery | --discovery-only] [--no-realistic | --realistic-only] [--no-scaling | --scaling-only]` (`--help` lists every flag)
+ * `npm run bench [-- --scenario FILE ...] [--out DIR] [--no-overhead | --overhead-only] [--no-fairness | --fairness-only] [--no-compat | --compat-only] [--compat-calls N] [--compat-waiting N] [--no-discovery | --discovery-only] [--no-realistic | --realistic-only] [--no-scaling | --scaling-only]` (`--help` lists every flag)
  *
  * Quality: every scenario (bench/scenarios/*.json, or the files given) runs
  * under quotaflow and under the baseline (the old algorithm), same stand-in,
@@ -9,7 +9,9 @@
  * neighbour with and without fair share, and the Redis commands a tenant's
  * limits add per message. Drop-in: the latency the Gemini-compatible
  * endpoint adds over calling the stand-in directly with @google/genai, and
- * the api's CPU per call. Discovery: limits nobody configured, learned with
+ * the api's CPU per call; then one api holding --compat-waiting concurrent
+ * calls (default 1000, 0 skips) against a 1 s stand-in: requests/s, client
+ * latency, the api's memory, open file descriptors and CPU. Discovery: limits nobody configured, learned with
  * and without quotaValue and after a tier raise (bench/discovery/run.ts).
  * Realistic: 4 worker processes × 250 against
  * 0.5-3 s upstream latency, 20,000 messages of 50 tenants, against the naive
@@ -32,7 +34,7 @@ import { TEST_DATABASE_ADMIN_URL } from '../test/helpers/postgres.js';
 import { runDiscoveryBench } from './discovery/run.js';
 import { runLimitCost, type LimitCostRun, type LimitVariant } from './fairness/limit-cost.js';
 import { runNoisyNeighbour, type FairnessVariant, type NoisyNeighbourRun } from './fairness/noisy-neighbour.js';
-import { runCompatLatency, type CompatLatencyRun } from './compat/latency.js';
+import { runCompatLatency, runCompatWaiting, type CompatLatencyRun, type CompatWaitingRun } from './compat/latency.js';
 import { runLeaseLatency } from './overhead/lease.js';
 import { runRealistic } from './realistic/index.js';
 import { runScaling } from './scaling/index.js';
@@ -57,6 +59,7 @@ async function main(): Promise<void> {
       'no-compat': { type: 'boolean' },
       'compat-only': { type: 'boolean' },
       'compat-calls': { type: 'string' },
+      'compat-waiting': { type: 'string' },
       'no-discovery': { type: 'boolean' },
       'discovery-only': { type: 'boolean' },
       'noisy-jobs': { type: 'string' },
@@ -149,6 +152,12 @@ async function main(): Promise<void> {
   if (wants('compat')) {
     results.compat = await compat(values['compat-calls'] === undefined ? undefined : Number(values['compat-calls']));
     await save();
+    const waiting = Number(values['compat-waiting'] ?? 1000);
+    if (!Number.isInteger(waiting) || waiting < 0) throw new Error('--compat-waiting takes a whole number (0 skips the waiting-calls run)');
+    if (waiting > 0) {
+      results.compatWaiting = await compatWaiting(waiting);
+      await save();
+    }
   }
 
   if (wants('discovery')) await runDiscoveryBench({ outDir, redisUrl });
@@ -199,6 +208,16 @@ async function compat(calls: number | undefined): Promise<CompatLatencyRun[]> {
     );
   }
   return runs;
+}
+
+async function compatWaiting(waiting: number): Promise<CompatWaitingRun> {
+  const o = { waiting, calls: 4 * waiting, workers: 2, workerConcurrency: Math.ceil((0.6 * waiting) / 10) * 10, standInLatencyMs: 1000 };
+  console.log(`\n▶ waiting calls: ${o.waiting} concurrent @google/genai calls into one quotaflow api, ${o.calls} in all, stand-in ${o.standInLatencyMs} ms, ${o.workers} workers × ${o.workerConcurrency}`);
+  const w = await runCompatWaiting(o);
+  console.log(
+    `  ${w.requestsPerSecond} requests/s (${w.elapsedMs} ms), failed ${w.failed}${w.firstError ? ` (first: ${w.firstError})` : ''}, client p50/p99 ${w.clientMs.p50}/${w.clientMs.p99} ms, api RSS ${w.apiRssMiB.idle} → ${w.apiRssMiB.max} MiB, api fds ${w.apiOpenFds.idle} → ${w.apiOpenFds.max}, api CPU ${w.apiCpu.cores} cores, ${w.apiCpu.msPerCall} ms/call; workers ${w.otherCpuCores.workers} cores, bench process (callers + stand-in) ${w.otherCpuCores.bench} cores; ulimit -n ${w.openFilesLimit}; load average ${w.loadAverage.before.join(' ')} → ${w.loadAverage.after.join(' ')}`,
+  );
+  return w;
 }
 
 async function overhead(o: { messages: number; rounds: number; concurrency: number; leaseIterations: number; fallbackRedis: string }): Promise<OverheadResult> {
@@ -258,6 +277,7 @@ sizes:
   --lease-iterations N         lease latency samples per key count (1000)
   --noisy-jobs N               noisy tenant's jobs (3000)
   --compat-calls N             drop-in calls per run (300 at concurrency 1, 1920 at 64)
+  --compat-waiting N           calls one api holds waiting at once (1000; 0 skips that run)
   --realistic-messages N       (20000)
   --realistic-workers N        worker processes (4)
   --realistic-concurrency N    per process (250)

@@ -2,7 +2,7 @@
  * The results as markdown: quality per scenario (both policies), per-key
  * utilisation, overhead, and where each target stands.
  */
-import type { CompatLatencyRun } from '../compat/latency.js';
+import type { CompatLatencyRun, CompatWaitingRun } from '../compat/latency.js';
 import type { LimitCostRun } from '../fairness/limit-cost.js';
 import type { NoisyNeighbourRun } from '../fairness/noisy-neighbour.js';
 import type { LeaseLatency } from '../overhead/lease.js';
@@ -53,6 +53,8 @@ export interface BenchResults {
   compat?: CompatLatencyRun[] | null;
   realistic?: RealisticResult | null;
   scaling?: ScalingResult | null;
+  /** one api holding many waiting drop-in calls: memory, file descriptors, CPU (absent when skipped or written before it existed) */
+  compatWaiting?: CompatWaitingRun | null;
 }
 
 export interface Target {
@@ -143,6 +145,19 @@ export function toMarkdown(r: BenchResults): string {
       L.push(`| ${c.concurrency} | ${c.calls} | ${c.directMs.p50} / ${c.directMs.p99} ms | ${c.nodeClientMs.p50} / ${c.nodeClientMs.p99} ms | ${c.dropInMs.p50} / ${c.dropInMs.p99} ms | ${c.addedMs.p50} / ${c.addedMs.p99} ms | ${c.apiCpuMsPerCall ?? '?'} ms | ${c.failed} |`);
     }
     L.push('');
+  }
+  if (r.compatWaiting) {
+    const w = r.compatWaiting;
+    L.push(
+      `## Waiting drop-in calls (${w.waiting} concurrent @google/genai calls held by one quotaflow api; stand-in ${w.standInLatencyMs} ms, ${w.workers} workers × ${w.workerConcurrency})`,
+      '',
+      '| calls | requests/s | failed | client p50 / p99 | api RSS idle → max | api open fds idle → max | api CPU (cores) | api CPU per call | load average before → after |',
+      '|---|---|---|---|---|---|---|---|---|',
+      `| ${w.calls} | ${w.requestsPerSecond} | ${w.failed} | ${w.clientMs.p50} / ${w.clientMs.p99} ms | ${w.apiRssMiB.idle ?? '?'} → ${w.apiRssMiB.max ?? '?'} MiB | ${w.apiOpenFds.idle ?? '?'} → ${w.apiOpenFds.max ?? '?'} | ${w.apiCpu.cores ?? '?'} | ${w.apiCpu.msPerCall ?? '?'} ms | ${w.loadAverage.before.join(' ')} → ${w.loadAverage.after.join(' ')} |`,
+      '',
+    );
+    L.push(`CPU elsewhere over the run: workers ${w.otherCpuCores.workers ?? '?'} cores, bench process (SDK callers and the in-process stand-in) ${w.otherCpuCores.bench} cores; \`ulimit -n\` ${w.openFilesLimit ?? '?'}.`, '');
+    if (w.firstError) L.push(`First failure: ${w.firstError}`, '');
   }
   if (r.overhead) {
     const o = r.overhead;
