@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --scenario FILE ...] [--out DIR] [--no-overhead | --overhead-only] [--no-fairness | --fairness-only] [--no-compat | --compat-only] [--no-discovery | --discovery-only]`
+ * `npm run bench [-- --scenario FILE ...] [--out DIR] [--no-overhead | --overhead-only] [--no-fairness | --fairness-only] [--no-compat | --compat-only] [--no-discovery | --discovery-only] [--no-streaming | --streaming-only]`
  *
  * Quality: every scenario (bench/scenarios/*.json, or the files given) runs
  * under quotaflow and under the baseline (the old algorithm), same stand-in,
@@ -11,6 +11,9 @@
  * endpoint adds over calling the stand-in directly with @google/genai, and
  * the api's CPU per call. Discovery: limits nobody configured, learned with
  * and without quotaValue and after a tier raise (bench/discovery/run.ts).
+ * Streaming: the time to first token quotaflow adds to a streamed job
+ * (`--ttft-samples`, `--ttft-rounds`) and the worker's memory with
+ * `--memory-streams` streams in flight (bench/streaming/ttft.ts).
  * Results go to DIR/results.json, DIR/results.md, DIR/<scenario>.svg,
  * DIR/discovery.json and DIR/discovery-<case>.svg.
  */
@@ -29,6 +32,7 @@ import { runDiscoveryBench } from './discovery/run.js';
 import { runLimitCost, type LimitCostRun, type LimitVariant } from './fairness/limit-cost.js';
 import { runNoisyNeighbour, type FairnessVariant, type NoisyNeighbourRun } from './fairness/noisy-neighbour.js';
 import { runCompatLatency, type CompatLatencyRun } from './compat/latency.js';
+import { runTtftBench, type StreamingResult } from './streaming/ttft.js';
 import { runLeaseLatency } from './overhead/lease.js';
 import { runThroughput, type ThroughputRun, type Variant } from './overhead/throughput.js';
 import { qualityOf } from './quality/metrics.js';
@@ -53,6 +57,11 @@ async function main(): Promise<void> {
       'compat-calls': { type: 'string' },
       'no-discovery': { type: 'boolean' },
       'discovery-only': { type: 'boolean' },
+      'no-streaming': { type: 'boolean' },
+      'streaming-only': { type: 'boolean' },
+      'ttft-samples': { type: 'string' },
+      'ttft-rounds': { type: 'string' },
+      'memory-streams': { type: 'string' },
       'noisy-jobs': { type: 'string' },
       messages: { type: 'string' },
       rounds: { type: 'string' },
@@ -76,6 +85,7 @@ async function main(): Promise<void> {
     fairness: null,
     overhead: null,
     compat: null,
+    streaming: null,
   };
   const save = async (): Promise<void> => {
     results.finishedAt = new Date().toISOString();
@@ -85,7 +95,7 @@ async function main(): Promise<void> {
   console.log(`quotaflow bench → ${outDir}`);
   console.log(`machine: ${results.machine.nproc} × ${results.machine.cpu}, Node ${results.machine.node}\n`);
 
-  const only = values['overhead-only'] || values['fairness-only'] || values['compat-only'] || values['discovery-only'];
+  const only = values['overhead-only'] || values['fairness-only'] || values['compat-only'] || values['discovery-only'] || values['streaming-only'];
   if (!only) {
     for (const file of files) {
       const s = await loadScenario(file);
@@ -102,12 +112,12 @@ async function main(): Promise<void> {
     }
   }
 
-  if (!values['overhead-only'] && !values['compat-only'] && !values['discovery-only'] && !values['no-fairness'] && (!values.scenario?.length || values['fairness-only'])) {
+  if (!values['streaming-only'] && !values['overhead-only'] && !values['compat-only'] && !values['discovery-only'] && !values['no-fairness'] && (!values.scenario?.length || values['fairness-only'])) {
     results.fairness = await fairness({ noisy: Number(values['noisy-jobs'] ?? 3000), messages: Number(values.messages ?? 2000), rounds: Number(values.rounds ?? 2), concurrency: Number(values.concurrency ?? 16), fallbackRedis: redisUrl });
     await save();
   }
 
-  if (!values['no-overhead'] && !values['fairness-only'] && !values['compat-only'] && !values['discovery-only'] && (!values.scenario?.length || values['overhead-only'])) {
+  if (!values['streaming-only'] && !values['no-overhead'] && !values['fairness-only'] && !values['compat-only'] && !values['discovery-only'] && (!values.scenario?.length || values['overhead-only'])) {
     results.overhead = await overhead({
       messages: Number(values.messages ?? 2000),
       rounds: Number(values.rounds ?? 2),
@@ -117,8 +127,12 @@ async function main(): Promise<void> {
     });
     await save();
   }
-  if (!values['no-compat'] && !values['overhead-only'] && !values['fairness-only'] && !values['discovery-only'] && (!values.scenario?.length || values['compat-only'])) {
+  if (!values['streaming-only'] && !values['no-compat'] && !values['overhead-only'] && !values['fairness-only'] && !values['discovery-only'] && (!values.scenario?.length || values['compat-only'])) {
     results.compat = await compat(values['compat-calls'] === undefined ? undefined : Number(values['compat-calls']));
+    await save();
+  }
+  if (!values['no-streaming'] && (values['streaming-only'] || (!values.scenario?.length && !only))) {
+    results.streaming = await streaming({ samples: Number(values['ttft-samples'] ?? 50), rounds: Number(values['ttft-rounds'] ?? 10), memoryStreams: Number(values['memory-streams'] ?? 500) });
     await save();
   }
   if (!values['no-discovery'] && (values['discovery-only'] || (!values.scenario?.length && !only))) await runDiscoveryBench({ outDir, redisUrl });
@@ -138,6 +152,11 @@ async function compat(calls: number | undefined): Promise<CompatLatencyRun[]> {
     );
   }
   return runs;
+}
+
+async function streaming(o: { samples: number; rounds: number; memoryStreams: number }): Promise<StreamingResult> {
+  console.log(`\n▶ streaming: time to first token added (reader's first chunk − stand-in's first chunk write; stand-in first chunk at 300 ms, last at 2 s), ${o.samples} streams at concurrency 1, ${o.rounds} rounds of 64; worker RSS with ${o.memoryStreams} streams in flight`);
+  return runTtftBench({ samples: o.samples, rounds: o.rounds, memoryStreams: o.memoryStreams });
 }
 
 async function overhead(o: { messages: number; rounds: number; concurrency: number; leaseIterations: number; fallbackRedis: string }): Promise<OverheadResult> {

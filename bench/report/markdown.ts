@@ -7,6 +7,7 @@ import type { LimitCostRun } from '../fairness/limit-cost.js';
 import type { NoisyNeighbourRun } from '../fairness/noisy-neighbour.js';
 import type { LeaseLatency } from '../overhead/lease.js';
 import type { ThroughputRun } from '../overhead/throughput.js';
+import type { StreamingResult } from '../streaming/ttft.js';
 import type { QualityResult } from '../quality/metrics.js';
 
 export interface Machine {
@@ -48,6 +49,8 @@ export interface BenchResults {
   overhead: OverheadResult | null;
   /** the drop-in endpoint's added latency and api CPU (absent in results written before it existed) */
   compat?: CompatLatencyRun[] | null;
+  /** time to first token added to streamed jobs and the worker's memory (absent in results written before it existed) */
+  streaming?: StreamingResult | null;
 }
 
 export interface Target {
@@ -77,6 +80,10 @@ export function targetsOf(r: BenchResults): Target[] {
     out.push({ name: 'throughput vs naive worker', goal: '>= 80%', actual: pct(r.overhead.ratio), met: r.overhead.ratio >= 0.8 });
     const big = r.overhead.lease.find((l) => l.keys === 1000);
     if (big) out.push({ name: 'lease p99 at 1000 keys', goal: '<= 5 ms', actual: `${big.acquireMs.p99} ms`, met: big.acquireMs.p99 <= 5 });
+  }
+  for (const t of r.streaming?.ttft ?? []) {
+    const { p50, p99 } = t.addedMs;
+    out.push({ name: `streaming time to first token added, concurrency ${t.concurrency}`, goal: 'p50 <= 15 ms, p99 <= 50 ms', actual: `p50 ${p50 ?? '?'} ms, p99 ${p99 ?? '?'} ms`, met: p50 !== null && p99 !== null && p50 <= 15 && p99 <= 50 && t.failed === 0 });
   }
   return out;
 }
@@ -135,6 +142,7 @@ export function toMarkdown(r: BenchResults): string {
     }
     L.push('');
   }
+  if (r.streaming) L.push(...streamingSection(r.streaming));
   if (r.overhead) {
     const o = r.overhead;
     L.push('## Overhead', '', '| run | variant | messages | concurrency | elapsed | msg/s | failed | Redis cmds/msg (scripts/msg) | Postgres stmts/msg |', '|---|---|---|---|---|---|---|---|---|');
@@ -151,6 +159,21 @@ export function toMarkdown(r: BenchResults): string {
     for (const l of o.lease) L.push(`| ${l.keys} | ${l.acquireMs.p50} ms | ${l.acquireMs.p99} ms | ${l.acquireMs.mean} ms | ${l.acquireMs.max} ms | ${l.planMs.p50} / ${l.planMs.p99} ms | ${l.iterations} |`);
   }
   return `${L.join('\n')}\n`;
+}
+
+function streamingSection(s: StreamingResult): string[] {
+  const mb = (kb: number | null): string => (kb === null ? '?' : `${(kb / 1024).toFixed(1)} MB`);
+  const L = ['## Streaming: time to first token added', ''];
+  L.push(`Per stream: the reader's first \`chunk\` event minus the stand-in's write of its first chunk, one clock (performance.now() in the bench process). Stand-in: first chunk at ${s.firstChunkMs} ms, last at ${s.totalMs} ms; one worker process at concurrency ${s.workerConcurrency}. Load average (1 min) ${s.loadavg.start} at start, ${s.loadavg.end} at end.`, '');
+  L.push('| concurrency | streams | added p50 | added p99 | added max | failed |', '|---|---|---|---|---|---|');
+  for (const t of s.ttft) L.push(`| ${t.concurrency} | ${t.streams} | ${t.addedMs.p50} ms | ${t.addedMs.p99} ms | ${t.addedMs.max} ms | ${t.failed} |`);
+  if (s.memory) {
+    const m = s.memory;
+    L.push('', '| worker memory | RSS |', '|---|---|', `| idle | ${mb(m.idleKb)} |`, `| ${m.inFlightAtSample} of ${m.streams} streams in flight | ${mb(m.inFlightKb)} |`, `| peak (VmHWM) | ${mb(m.peakKb)} |`);
+    if (m.failed) L.push('', `${m.failed} of the ${m.streams} streams failed.`);
+  }
+  L.push('');
+  return L;
 }
 
 function fairnessSection(f: FairnessResult): string[] {
