@@ -163,7 +163,7 @@ export function toMarkdown(r: BenchResults): string {
 
 function streamingSection(s: StreamingResult): string[] {
   const mb = (kb: number | null): string => (kb === null ? '?' : `${(kb / 1024).toFixed(1)} MB`);
-  const L = ['## Streaming: time to first token added', ''];
+  const L = ['', '## Streaming: time to first token added', ''];
   L.push(`Per stream: the reader's first \`chunk\` event minus the stand-in's write of its first chunk, one clock (performance.now() in the bench process). Stand-in: first chunk at ${s.firstChunkMs} ms, last at ${s.totalMs} ms; one worker process at concurrency ${s.workerConcurrency}. Load average (1 min) ${s.loadavg.start} at start, ${s.loadavg.end} at end.`, '');
   L.push('| concurrency | streams | added p50 | added p99 | added max | failed |', '|---|---|---|---|---|---|');
   for (const t of s.ttft) L.push(`| ${t.concurrency} | ${t.streams} | ${t.addedMs.p50} ms | ${t.addedMs.p99} ms | ${t.addedMs.max} ms | ${t.failed} |`);
