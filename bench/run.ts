@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --scenario FILE ...] [--out DIR] [--no-overhead | --overhead-only] [--no-fairness | --fairness-only] [--no-compat | --compat-only] [--compat-calls N] [--compat-waiting N] [--no-discovery | --discovery-only] [--no-realistic | --realistic-only] [--no-scaling | --scaling-only]` (`--help` lists every flag)
+ * `npm run bench [-- --scenario FILE ...] [--out DIR] [--no-overhead | --overhead-only] [--no-fairness | --fairness-only] [--no-compat | --compat-only] [--compat-calls N] [--compat-waiting N] [--no-discovery | --discovery-only] [--no-realistic | --realistic-only] [--no-scaling | --scaling-only] [--no-streaming | --streaming-only]` (`--help` lists every flag)
  *
  * Quality: every scenario (bench/scenarios/*.json, or the files given) runs
  * under quotaflow and under the baseline (the old algorithm), same stand-in,
@@ -35,6 +35,7 @@ import { runDiscoveryBench } from './discovery/run.js';
 import { runLimitCost, type LimitCostRun, type LimitVariant } from './fairness/limit-cost.js';
 import { runNoisyNeighbour, type FairnessVariant, type NoisyNeighbourRun } from './fairness/noisy-neighbour.js';
 import { runCompatLatency, runCompatWaiting, type CompatLatencyRun, type CompatWaitingRun } from './compat/latency.js';
+import { runTtftBench, type StreamingResult } from './streaming/ttft.js';
 import { runLeaseLatency } from './overhead/lease.js';
 import { runRealistic } from './realistic/index.js';
 import { runScaling } from './scaling/index.js';
@@ -62,6 +63,11 @@ async function main(): Promise<void> {
       'compat-waiting': { type: 'string' },
       'no-discovery': { type: 'boolean' },
       'discovery-only': { type: 'boolean' },
+      'no-streaming': { type: 'boolean' },
+      'streaming-only': { type: 'boolean' },
+      'ttft-samples': { type: 'string' },
+      'ttft-rounds': { type: 'string' },
+      'memory-streams': { type: 'string' },
       'noisy-jobs': { type: 'string' },
       messages: { type: 'string' },
       rounds: { type: 'string' },
@@ -89,7 +95,7 @@ async function main(): Promise<void> {
     console.log(HELP);
     return;
   }
-  const onlys = (['overhead', 'fairness', 'compat', 'discovery', 'realistic', 'scaling'] as const).filter((s) => values[`${s}-only`]);
+  const onlys = (['overhead', 'fairness', 'compat', 'discovery', 'streaming', 'realistic', 'scaling'] as const).filter((s) => values[`${s}-only`]);
   /** a section runs when it is asked for alone, or when nothing is asked for alone and it is not switched off (scenario files alone mean quality only) */
   const wants = (s: (typeof onlys)[number]): boolean => (onlys.length ? onlys.includes(s) : !values[`no-${s}`] && !values.scenario?.length);
   const outDir = resolve(values.out ?? join(HERE, 'results'));
@@ -109,6 +115,7 @@ async function main(): Promise<void> {
     compat: null,
     realistic: null,
     scaling: null,
+    streaming: null,
   };
   const save = async (): Promise<void> => {
     results.finishedAt = new Date().toISOString();
@@ -192,6 +199,10 @@ async function main(): Promise<void> {
     );
     await save();
   }
+  if (wants('streaming')) {
+    results.streaming = await streaming({ samples: Number(values['ttft-samples'] ?? 50), rounds: Number(values['ttft-rounds'] ?? 10), memoryStreams: Number(values['memory-streams'] ?? 500) });
+    await save();
+  }
   await save();
   console.log('\ntargets:');
   for (const t of targetsOf(results)) console.log(`  ${t.met ? 'met   ' : 'MISSED'} ${t.name}: ${t.actual} (goal ${t.goal})`);
@@ -218,6 +229,11 @@ async function compatWaiting(waiting: number): Promise<CompatWaitingRun> {
     `  ${w.requestsPerSecond} requests/s (${w.elapsedMs} ms), failed ${w.failed}${w.firstError ? ` (first: ${w.firstError})` : ''}, client p50/p99 ${w.clientMs.p50}/${w.clientMs.p99} ms, api RSS ${w.apiRssMiB.idle} → ${w.apiRssMiB.max} MiB, api fds ${w.apiOpenFds.idle} → ${w.apiOpenFds.max}, api CPU ${w.apiCpu.cores} cores, ${w.apiCpu.msPerCall} ms/call; workers ${w.otherCpuCores.workers} cores, bench process (callers + stand-in) ${w.otherCpuCores.bench} cores; ulimit -n ${w.openFilesLimit}; load average ${w.loadAverage.before.join(' ')} → ${w.loadAverage.after.join(' ')}`,
   );
   return w;
+}
+
+async function streaming(o: { samples: number; rounds: number; memoryStreams: number }): Promise<StreamingResult> {
+  console.log(`\n▶ streaming: time to first token added (reader's first chunk − stand-in's first chunk write; stand-in first chunk at 300 ms, last at 2 s), ${o.samples} streams at concurrency 1, ${o.rounds} rounds of 64; worker RSS with ${o.memoryStreams} streams in flight`);
+  return runTtftBench({ samples: o.samples, rounds: o.rounds, memoryStreams: o.memoryStreams });
 }
 
 async function overhead(o: { messages: number; rounds: number; concurrency: number; leaseIterations: number; fallbackRedis: string }): Promise<OverheadResult> {
@@ -267,6 +283,7 @@ sections (all by default; --X-only runs X alone, several --X-only run those; --s
   --no-fairness | --fairness-only      the noisy neighbour, what tenant limits cost
   --no-compat | --compat-only          the drop-in endpoint's added latency and api CPU per call
   --no-discovery | --discovery-only    limits nobody configured: with and without quotaValue, a tier raise (SVG curves)
+  --no-streaming | --streaming-only    time to first token added to streamed jobs, a worker's memory with streams in flight
   --no-realistic | --realistic-only    worker processes against 0.5-3 s upstream latency, vs the naive worker
   --no-scaling | --scaling-only        1, 2, 4 worker processes at zero latency: msg/s, Redis and Postgres per message
 
@@ -278,6 +295,9 @@ sizes:
   --noisy-jobs N               noisy tenant's jobs (3000)
   --compat-calls N             drop-in calls per run (300 at concurrency 1, 1920 at 64)
   --compat-waiting N           calls one api holds waiting at once (1000; 0 skips that run)
+  --ttft-samples N             streams one after the other at concurrency 1 (50)
+  --ttft-rounds N              rounds of 64 streams started at once (10)
+  --memory-streams N           streams in flight for the memory figure (500; 0 skips it)
   --realistic-messages N       (20000)
   --realistic-workers N        worker processes (4)
   --realistic-concurrency N    per process (250)

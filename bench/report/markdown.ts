@@ -8,6 +8,7 @@ import type { NoisyNeighbourRun } from '../fairness/noisy-neighbour.js';
 import type { LeaseLatency } from '../overhead/lease.js';
 import type { ThroughputRun } from '../overhead/throughput.js';
 import type { LoadRun } from '../harness/load.js';
+import type { StreamingResult } from '../streaming/ttft.js';
 import type { QualityResult } from '../quality/metrics.js';
 import type { RealisticResult } from '../realistic/index.js';
 import type { ScalingResult } from '../scaling/index.js';
@@ -55,6 +56,8 @@ export interface BenchResults {
   scaling?: ScalingResult | null;
   /** one api holding many waiting drop-in calls: memory, file descriptors, CPU (absent when skipped or written before it existed) */
   compatWaiting?: CompatWaitingRun | null;
+  /** time to first token added to streamed jobs and the worker's memory (absent in results written before it existed) */
+  streaming?: StreamingResult | null;
 }
 
 export interface Target {
@@ -88,6 +91,10 @@ export function targetsOf(r: BenchResults): Target[] {
   if (r.realistic) {
     const o = r.realistic.options;
     out.push({ name: `throughput vs naive worker at ${o.latencyMs.min}-${o.latencyMs.max} ms upstream (${o.workers} processes × ${o.concurrency})`, goal: '>= 80%', actual: pct(r.realistic.ratio), met: r.realistic.ratio >= 0.8 });
+  }
+  for (const t of r.streaming?.ttft ?? []) {
+    const { p50, p99 } = t.addedMs;
+    out.push({ name: `streaming time to first token added, concurrency ${t.concurrency}`, goal: 'p50 <= 15 ms, p99 <= 50 ms', actual: `p50 ${p50 ?? '?'} ms, p99 ${p99 ?? '?'} ms`, met: p50 !== null && p99 !== null && p50 <= 15 && p99 <= 50 && t.failed === 0 });
   }
   return out;
 }
@@ -159,6 +166,7 @@ export function toMarkdown(r: BenchResults): string {
     L.push(`CPU elsewhere over the run: workers ${w.otherCpuCores.workers ?? '?'} cores, bench process (SDK callers and the in-process stand-in) ${w.otherCpuCores.bench} cores; \`ulimit -n\` ${w.openFilesLimit ?? '?'}.`, '');
     if (w.firstError) L.push(`First failure: ${w.firstError}`, '');
   }
+  if (r.streaming) L.push(...streamingSection(r.streaming));
   if (r.overhead) {
     const o = r.overhead;
     L.push('## Overhead', '', '| run | variant | messages | concurrency | elapsed | msg/s | failed | Redis cmds/msg (scripts/msg) | Postgres stmts/msg |', '|---|---|---|---|---|---|---|---|---|');
@@ -203,6 +211,21 @@ function loadTable(runs: LoadRun[]): string[] {
       `| ${r.variant} | ${arrival} | ${r.workers} × ${r.concurrency} | ${r.messages} | ${Math.round(r.perSecond)} | ${r.failed} | ${ms(r.queueWaitMs.p50)} / ${ms(r.queueWaitMs.p99)} | ${r.rssMb.map((m) => Math.round(m.peak)).join(', ')} MB | ${r2(r.workerCpuMsPerMessage)} | ${r2(r.redis.commandsPerMessage)} | ${Math.round(r.redis.inBytesPerMessage)} / ${Math.round(r.redis.outBytesPerMessage)} | ${r.redis.cpuMsPerMessage.toFixed(3)} (${pct(r.redis.cpuShare)}) | ${e} | ${r2(r.pgPerMessage)} | ${r.loadAverage[0]} |`,
     );
   }
+  return L;
+}
+
+function streamingSection(s: StreamingResult): string[] {
+  const mb = (kb: number | null): string => (kb === null ? '?' : `${(kb / 1024).toFixed(1)} MB`);
+  const L = ['', '## Streaming: time to first token added', ''];
+  L.push(`Per stream: the reader's first \`chunk\` event minus the stand-in's write of its first chunk, one clock (performance.now() in the bench process). Stand-in: first chunk at ${s.firstChunkMs} ms, last at ${s.totalMs} ms; one worker process at concurrency ${s.workerConcurrency}. Load average (1 min) ${s.loadavg.start} at start, ${s.loadavg.end} at end.`, '');
+  L.push('| concurrency | streams | added p50 | added p99 | added max | failed |', '|---|---|---|---|---|---|');
+  for (const t of s.ttft) L.push(`| ${t.concurrency} | ${t.streams} | ${t.addedMs.p50} ms | ${t.addedMs.p99} ms | ${t.addedMs.max} ms | ${t.failed} |`);
+  if (s.memory) {
+    const m = s.memory;
+    L.push('', '| worker memory | RSS |', '|---|---|', `| idle | ${mb(m.idleKb)} |`, `| ${m.inFlightAtSample} of ${m.streams} streams in flight | ${mb(m.inFlightKb)} |`, `| peak (VmHWM) | ${mb(m.peakKb)} |`);
+    if (m.failed) L.push('', `${m.failed} of the ${m.streams} streams failed.`);
+  }
+  L.push('');
   return L;
 }
 

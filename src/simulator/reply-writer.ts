@@ -15,8 +15,8 @@ import type { SimReply, StreamReply } from './replies.js';
 export const JSON_TYPE = 'application/json; charset=UTF-8';
 
 export interface WriterHooks {
-  /** Called right after chunk `index` of a stream was handed to the socket. */
-  onChunkWritten?: (responseId: string, index: number) => void;
+  /** Called right after chunk `index` of a stream (its JSON body, `chunk`) was handed to the socket. */
+  onChunkWritten?: (responseId: string, index: number, chunk: unknown) => void;
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -76,7 +76,7 @@ function writeStream(res: ServerResponse, reply: StreamReply, framing: Framing, 
     do {
       if (next >= chunks.length) return finish();
       res.write(framing.item(JSON.stringify(chunks[next]), next));
-      hooks.onChunkWritten?.(reply.responseId, next);
+      hooks.onChunkWritten?.(reply.responseId, next, chunks[next]);
       next += 1;
       if (next === chunks.length && !failure) return finish();
     } while (reply.chunkIntervalMs <= 0);

@@ -21,15 +21,20 @@ const config = parseSimulatorConfig({
 
 let sim: SimulatorHandle;
 const written = new Map<string, number[]>();
+/** the chunk bodies the hook was handed, per response */
+const bodies = new Map<string, unknown[]>();
 const ai = (): GoogleGenAI => new GoogleGenAI({ apiKey: 'k-sdk', httpOptions: { baseUrl: sim.url, retryOptions: { attempts: 1 } } });
 const IMAGE = Buffer.alloc(2_000, 1).toString('base64');
 
 beforeAll(async () => {
   sim = await startSimulator(config, {
-    onChunkWritten: (responseId, index) => {
+    onChunkWritten: (responseId, index, chunk) => {
       const times = written.get(responseId) ?? [];
       times[index] = performance.now();
       written.set(responseId, times);
+      const sent = bodies.get(responseId) ?? [];
+      sent[index] = chunk;
+      bodies.set(responseId, sent);
     },
   });
 });
@@ -40,6 +45,7 @@ beforeEach(() => {
   sim.reset();
   sim.setFaults({ rules: [] });
   written.clear();
+  bodies.clear();
 });
 
 const weather = {
@@ -91,6 +97,9 @@ describe('streaming through the SDK', () => {
     expect(texts.join('')).toBe('[gemini-2.5-flash] echo: tell me about streams');
     expect(received.length).toBeGreaterThanOrEqual(3);
     expect(writes).toHaveLength(received.length);
+    // the hook is handed each chunk it reports: together they are the answer the client read
+    const sentText = (bodies.get(responseId) ?? []).map((b) => (b as { candidates: Array<{ content: { parts: Array<{ text?: string }> } }> }).candidates[0]?.content.parts.map((p) => p.text ?? '').join('') ?? '');
+    expect(sentText).toEqual(texts);
     // The first chunk was in the client's hands while the last did not exist yet.
     expect(received[0]).toBeLessThan(writes.at(-1) ?? 0);
     // Writes are spaced by the configured interval (timers), not sent in one go.
