@@ -100,7 +100,8 @@ describe('Redis at maxmemory', () => {
     expect(pauses).toBeLessThan(20);
     expect(count(stack.logs(), 'worker error')).toBeLessThan(50);
     expect(stack.workers.every((w) => w.child.exitCode === null)).toBe(true);
-  });
+    // a ceiling for a hung run: the wait above alone may take up to 90 s, then ~15 s of refills
+  }, 180_000);
 
   it('once Redis has room, the waiting job is served', async () => {
     for (let i = 0; i < fillers; i += 500) await stack.redis.del(...Array.from({ length: Math.min(500, fillers - i) }, (_, j) => `filler:${i + j}`));
