@@ -3,7 +3,7 @@ import { windowCosts, windowLimits, type WindowValues } from '../core/dimensions
 import type { Candidate, CandidateGroup } from '../core/lease-plan.js';
 import { monthOfDay, type DayClock } from '../core/pacific-day.js';
 import { discoveredDimensions } from '../core/discovery.js';
-import type { AdmitOptions, CandidateGroupRef, DiscoveryReport, Ledger, Limiter, RefusedLimit, RpdPoolRef, TenantGate, WaitReason } from './ports.js';
+import type { AdmitOptions, AnsweredJob, CandidateGroupRef, DiscoveryReport, Ledger, Limiter, RefusedLimit, RpdPoolRef, TenantGate, WaitReason } from './ports.js';
 
 export interface Lease {
   candidate: Candidate;
@@ -46,7 +46,7 @@ export interface Leaser {
    * when unknown), reports the call to the scope's breaker and corrects the
    * tenant's counters; answers the tenant's month spend (micro-USD) after it.
    */
-  settle(lease: Lease, promptTokens: number, report: BreakerReport, spend?: CallSpend, discovery?: Omit<DiscoveryReport, 'discover' | 'floors'>): Promise<{ breakerOpened: boolean; monthCostMicros: number }>;
+  settle(lease: Lease, promptTokens: number, report: BreakerReport, spend?: CallSpend, discovery?: Omit<DiscoveryReport, 'discover' | 'floors'>, answered?: AnsweredJob): Promise<{ breakerOpened: boolean; monthCostMicros: number }>;
 }
 
 /** Picodollars to micro-USD, rounded up: the budget counter never under-counts. */
@@ -56,8 +56,10 @@ export const picoToMicros = (pico: bigint): number => Number((pico + 999_999n) /
  * Candidates sent in the first admission call of a lease, in each later one,
  * and the size of the chunks a large tier is cut into. The first call is
  * small so that a lease costs the same whatever the size of the tier (the
- * admission script evaluates at most a sample of candidates anyway); the
- * later ones, needed only when the first chunks are full, are larger.
+ * admission script evaluates at most a sample of candidates anyway), and it
+ * carries the first group alone: the group that serves nearly every lease,
+ * without the fallbacks' keys and arguments. The later ones, needed only when
+ * the first is full, are larger.
  */
 export const FIRST_BATCH = 32;
 export const ADMIT_BATCH = 128;
@@ -106,9 +108,11 @@ function batches(groups: readonly CandidateGroup[], random: () => number): Part[
   const out: Part[][] = [];
   let cur: Part[] = [];
   let size = 0;
+  const first = groups[0];
   for (const part of groups.flatMap((g) => partsFor(g, random))) {
     const cap = out.length === 0 ? FIRST_BATCH : ADMIT_BATCH;
-    if (size > 0 && size + part.candidates.length > cap) {
+    const pastFirstGroup = out.length === 0 && first !== undefined && part.ref.id !== first.id;
+    if (size > 0 && (size + part.candidates.length > cap || pastFirstGroup)) {
       out.push(cur);
       cur = [];
       size = 0;
@@ -207,7 +211,7 @@ export function createLeaser(deps: { limiter: Limiter; ledger: Ledger; day: DayC
       const rpd = day.dayId(now) === lease.day ? { day: lease.day, ttlMs: day.nextDayStartMs(now) - now + POOL_GRACE_MS } : undefined;
       await limiter.release(lease.candidate.scope, lease.reservationId, lease.tenant ? { ...lease.tenant, central: lease.candidate.central, estTokens: lease.tokens } : undefined, rpd);
     },
-    settle: (lease, promptTokens, report, spend, discovery) =>
+    settle: (lease, promptTokens, report, spend, discovery, answered) =>
       limiter.settle(
         lease.candidate.scope,
         lease.reservationId,
@@ -215,6 +219,7 @@ export function createLeaser(deps: { limiter: Limiter; ledger: Ledger; day: DayC
         report,
         lease.tenant ? { ...lease.tenant, central: lease.candidate.central, tokenDelta: (spend?.totalTokens ?? 0) - lease.tokens, costMicros: picoToMicros(spend?.costPico ?? 0n) } : undefined,
         discovery ? { ...discovery, discover: discoveredDimensions(lease.candidate.limits), floors: windowLimits(lease.candidate.limits) } : undefined,
+        answered,
       ),
   };
 }

@@ -75,6 +75,16 @@ export interface TenantGate {
   jobId?: string;
 }
 
+/**
+ * A job this call answered: it leaves its tenant's outstanding jobs in the
+ * settle step, before BullMQ records the end, so a caller that learns of the
+ * answer and sends its next message at once finds the slot free.
+ */
+export interface AnsweredJob {
+  tenantId: string;
+  jobId: string;
+}
+
 /** How a settled call corrects its tenant's counters. */
 export interface TenantSettle {
   tenantId: string;
@@ -144,7 +154,7 @@ export interface Limiter {
    * re-stamped to now (conservative); the call is reported to the scope's
    * breaker, and the tenant's counters corrected, in the same step.
    */
-  settle(scope: ScopeId, reservationId: string, costs: WindowValues, report: BreakerReport, tenant?: TenantSettle, discovery?: DiscoveryReport): Promise<{ breakerOpened: boolean; monthCostMicros: number }>;
+  settle(scope: ScopeId, reservationId: string, costs: WindowValues, report: BreakerReport, tenant?: TenantSettle, discovery?: DiscoveryReport, answered?: AnsweredJob): Promise<{ breakerOpened: boolean; monthCostMicros: number }>;
   /** The discovered limits of a scope (dimensions discovery has moved), for status and metrics. */
   discovered(scope: ScopeId): Promise<Partial<Record<WindowDimension, DiscoveredLimit>>>;
   /**

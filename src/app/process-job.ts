@@ -109,7 +109,9 @@ async function callUpstream(jobId: string, data: GenerationJobData, lease: Lease
   if (events && outcome.kind === 'failure' && (outcome.chunksDelivered ?? 0) > 0) await events.reset(jobId, `${outcome.failure} after ${outcome.chunksDelivered} chunk(s) from ${candidate.model}`);
   const usage = outcome.kind === 'success' ? outcome.usage : ZERO_USAGE;
   const costPico = outcome.kind === 'success' ? deps.fleet().cost(candidate.model, usage, lease.day) : 0n;
-  const { breakerOpened, monthCostMicros } = await deps.leaser.settle(lease, outcome.kind === 'success' ? usage.promptTokens : tokens, breakerReportOf(outcome), { totalTokens: usage.totalTokens, costPico }, discoveryEventOf(outcome));
+  // an answer ends the job: its tenant's slot is freed in this same step
+  const answered = outcome.kind === 'success' ? { tenantId: data.request.tenantId, jobId } : undefined;
+  const { breakerOpened, monthCostMicros } = await deps.leaser.settle(lease, outcome.kind === 'success' ? usage.promptTokens : tokens, breakerReportOf(outcome), { totalTokens: usage.totalTokens, costPico }, discoveryEventOf(outcome), answered);
   if (plan.gate && costPico > 0n) {
     const before = monthCostMicros - picoToMicros(costPico);
     for (const pct of budgetCrossings(plan.gate.budgetMicros, before, monthCostMicros)) {

@@ -57,4 +57,21 @@ describe('leaser admission calls', () => {
     const r = await leaser.acquire(groups, 10, 'find');
     expect(r.kind === 'lease' && r.lease.candidate.scope).toBe(free.scope);
   });
+
+  it('the first call carries the first group alone; the fallback group follows only when it is full', async () => {
+    const { limiter, calls } = counting();
+    const leaser = createLeaser({ limiter, ledger, day: fixedLengthDay(86_400_000) });
+    const first = [cand(1, 'm1'), cand(2, 'm1'), cand(3, 'm1')];
+    const groups: CandidateGroup[] = [
+      { id: 'pro', model: 'm1', central: true, priority: 1, candidates: first },
+      { id: 'flash', model: 'm2', central: true, priority: 1, candidates: [cand(1, 'm2'), cand(2, 'm2')] },
+    ];
+    const r1 = await leaser.acquire(groups, 10, 'one');
+    expect(r1.kind === 'lease' && r1.lease.candidate.model).toBe('m1');
+    expect(calls).toEqual([3]);
+    for (const c of first) await limiter.block(c.scope, 'cool', 60_000, 'test');
+    const r2 = await leaser.acquire(groups, 10, 'two');
+    expect(r2.kind === 'lease' && r2.lease.candidate.model).toBe('m2');
+    expect(calls).toEqual([3, 3, 2]);
+  });
 });

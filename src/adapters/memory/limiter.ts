@@ -26,7 +26,8 @@ interface TenantState {
 }
 
 const NEVER = -1;
-const SAMPLE = 32;
+/** the least utilised of the first SAMPLE scopes with room from a rotating start, as admit.lua */
+const SAMPLE = 2;
 const MAX_NOTES = 10_000;
 
 export function createMemoryLimiter(opts: { clock: () => number; windowMs?: number; breaker?: BreakerConfig; interactiveHoldMs?: number; discovery?: Omit<DiscoveryParams, 'windowMs'> }): Limiter {

@@ -1,5 +1,5 @@
 import type { RedisClient as Redis } from './connection.js';
-import type { Admission, AdmitOptions, BlockKind, BreakerView, CandidateGroupRef, DiscoveredLimit, DiscoveryReport, Limiter, RefusedLimit, ScopeCandidate, WaitReason } from '../../app/ports.js';
+import type { Admission, AdmitOptions, AnsweredJob, BlockKind, BreakerView, CandidateGroupRef, DiscoveredLimit, DiscoveryReport, Limiter, RefusedLimit, ScopeCandidate, WaitReason } from '../../app/ports.js';
 import { admittedLimit, DEFAULT_DISCOVERY_PARAMS, type DiscoveryParams } from '../../core/discovery.js';
 import { DISCOVERY_FIELD_KEYS, discoveryFieldNames, discoveryParamArgs, parseDiscoveryFields } from './discovery-fields.js';
 import { DEFAULT_BREAKER, type BreakerConfig } from '../../core/breaker.js';
@@ -88,13 +88,14 @@ export function admitArguments(
   return { keys: keyList, args };
 }
 
-/** The settle call's KEYS: the scope's three, then the tenant's window, costs, day and month, then the RPD pool a release returns to. */
-function settleArguments(keys: RedisKeys, scope: ScopeId, tenant?: { tenantId: string; dayId: string; monthId: string }, rpdDay?: string): string[] {
+/** The settle call's KEYS: the scope's three, then the tenant's window, costs, day and month, then the RPD pool a release returns to, or the outstanding hash of the job a call answered. */
+function settleArguments(keys: RedisKeys, scope: ScopeId, tenant?: { tenantId: string; dayId: string; monthId: string }, rpdDay?: string, answered?: AnsweredJob): string[] {
   const k = keys.scope(scope);
   const t = tenant ? keys.tenant(tenant.tenantId) : undefined;
   const out = [k.window, k.costs, k.state];
   if (tenant && t) out.push(t.window, t.costs, t.day(tenant.dayId), t.month(tenant.monthId));
   if (rpdDay !== undefined) out.push(k.rpdPool(rpdDay));
+  else if (answered) out.push(keys.tenant(answered.tenantId).outstanding);
   return out;
 }
 
@@ -143,11 +144,11 @@ export function createRedisLimiter(redis: Redis, prefixOrKeys: string | RedisKey
         const why = WAIT_REASONS.find((x) => x === res[3]) ?? 'window';
         return { admitted: false, earliestFreeMs: n(1) < 0 ? null : n(1), nowMs: n(2), why, centralSkipped: n(4) === 1 };
       }),
-    settle: (scope, reservationId, costs, report, tenant, disc) =>
+    settle: (scope, reservationId, costs, report, tenant, disc, answered) =>
       viaRedis('settle', async () => {
         const vec = windowVector(costs);
-        const call = settleArguments(keys, scope, tenant ? { tenantId: tenant.tenantId, dayId: tenant.dayId, monthId: tenant.monthId } : undefined);
-        const [, opened, month] = await r.qfSettle(call.length, ...call, reservationId, 'settle', windowMs, vec.length, ...vec, report, breaker.failureThreshold, breaker.openMs, tenant ? '1' : '0', tenant?.central ? '1' : '0', tenant?.tokenDelta ?? 0, tenant?.costMicros ?? 0, ...discoveryArgs(disc), 0);
+        const call = settleArguments(keys, scope, tenant ? { tenantId: tenant.tenantId, dayId: tenant.dayId, monthId: tenant.monthId } : undefined, undefined, answered);
+        const [, opened, month] = await r.qfSettle(call.length, ...call, reservationId, 'settle', windowMs, vec.length, ...vec, report, breaker.failureThreshold, breaker.openMs, tenant ? '1' : '0', tenant?.central ? '1' : '0', tenant?.tokenDelta ?? 0, tenant?.costMicros ?? 0, ...discoveryArgs(disc), answered?.jobId ?? '', 0);
         return { breakerOpened: opened === 1, monthCostMicros: Number(month ?? 0) };
       }),
     release: (scope, reservationId, tenant, rpd) =>
@@ -155,7 +156,7 @@ export function createRedisLimiter(redis: Redis, prefixOrKeys: string | RedisKey
         const zero = WINDOW_DIMENSIONS.map(() => 0);
         const call = settleArguments(keys, scope, tenant, rpd?.day);
         const poolTtl = rpd ? Math.max(1, Math.ceil(rpd.ttlMs)) : 0;
-        await r.qfSettle(call.length, ...call, reservationId, 'release', windowMs, zero.length, ...zero, 'none', breaker.failureThreshold, breaker.openMs, tenant ? '1' : '0', tenant?.central ? '1' : '0', tenant ? -tenant.estTokens : 0, 0, ...discoveryArgs(undefined), poolTtl);
+        await r.qfSettle(call.length, ...call, reservationId, 'release', windowMs, zero.length, ...zero, 'none', breaker.failureThreshold, breaker.openMs, tenant ? '1' : '0', tenant?.central ? '1' : '0', tenant ? -tenant.estTokens : 0, 0, ...discoveryArgs(undefined), '', poolTtl);
       }),
     fillPool: (scope, pool, granted) =>
       viaRedis('RPD pool fill', async () => (await r.qfRpdFill(keys.scope(scope).rpdPool(pool.day), Math.max(0, Math.floor(granted)), Math.max(1, Math.ceil(pool.ttlMs)))) === 1),

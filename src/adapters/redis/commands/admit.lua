@@ -104,7 +104,7 @@ if startedJob ~= '' then
 end
 
 -- the tenant's own limits come first: over a daily limit or the budget the job ends; over a window it waits
-local centralBlocked, est, jobId, tsums = false, 0, '', nil
+local centralBlocked, est, jobId, tsums, tenantTrimmed = false, 0, '', nil, false
 if hasTenant then
   local tlim = {}
   for d = 1, ndims do tlim[d] = tonumber(ARGV[a + d - 1]) end
@@ -120,8 +120,20 @@ if hasTenant then
   if budget >= 0 and (tonumber(redis.call('HGET', KEYS[tk + 4], 'cost')) or 0) >= budget then return { 2, 'budget', budget, now } end
   centralBlocked = (crpd > 0 and creq + 1 > crpd) or (ctpd > 0 and ctok + est > ctpd)
   local tw, tt = KEYS[tk + 1], KEYS[tk + 2]
-  trimWindow(tw, tt, now, window, ndims)
-  local sums = windowSums(tt, ndims)
+  local sums, wo = sumsOf(redis.call('HMGET', tt, unpack(sumNames(ndims))), 1, ndims)
+  if trimDue(wo, now, window, false) then
+    sums = trimNow(tw, tt, tt, sums, now, window, ndims, nil)
+    wo, tenantTrimmed = now - window, true
+  end
+  local over = false
+  for d = 1, ndims do
+    if tlim[d] > 0 and sums[d] + costs[d] > tlim[d] then over = true end
+  end
+  -- over a limit on sums that may still hold entries past the window: the exact sums decide
+  if over and trimDue(wo, now, window, true) then
+    sums = trimNow(tw, tt, tt, sums, now, window, ndims, nil)
+    tenantTrimmed = true
+  end
   tsums = sums
   local tfree = now
   for d = 1, ndims do
@@ -156,6 +168,8 @@ local function evaluate(s)
   local st = scopeKey(s, 3)
   -- blocks, the breaker (b, bu, bp; see includes/breaker) and discovery in one read
   local fields = { 'cool', 'day', 'iw', 'day_r', 'b', 'bu', 'bp' }
+  -- then the window's running sums and its trim mark (see includes/window)
+  for _, name in ipairs(sumNames(ndims)) do fields[#fields + 1] = name end
   for d = 1, ndims do
     if scopeDiscover[s][d] then
       local df = discoveryFields(dimName[d])
@@ -179,20 +193,37 @@ local function evaluate(s)
   if freeAt ~= NEVER then block(breakerFreeAtOf(f[5], f[6], f[7], now, probeTimeout), 'breaker') end
   -- batch work never takes a scope interactive jobs are waiting for
   if freeAt ~= NEVER and lane == 'batch' then block(blockEnds(f[3], now), 'interactive') end
-  local util, sums = 0, nil
+  local util, sums, trimmed = 0, nil, false
   -- a blocked scope answers with its block's end (a job waking then simply checks again)
   if freeAt ~= NEVER and freeAt <= now then
     why = 'window'
     local w, t = scopeKey(s, 1), scopeKey(s, 2)
-    trimWindow(w, t, now, window, ndims)
-    sums = windowSums(t, ndims)
+    local wo
+    sums, wo = sumsOf(f, 8, ndims)
+    -- the sums moved from the costs hash to the state hash: a state hash never trimmed takes them over once
+    local legacy = nil
+    if wo == nil then legacy = t end
+    if trimDue(wo, now, window, false) then
+      sums = trimNow(w, t, st, sums, now, window, ndims, legacy)
+      wo, trimmed = now - window, true
+    end
     -- a discovered limit is what discovery admits now; the limit given is its floor
-    local lim, fi = {}, 8
+    local lim, fi = {}, 9 + ndims
     for d = 1, ndims do
       lim[d] = scopeLimits[s][d]
       if scopeDiscover[s][d] then
         lim[d] = discoveryAdmittedOf(f[fi], f[fi + 1], lim[d], now, quietMs)
         fi = fi + 2
+      end
+    end
+    -- over a limit on sums that may still hold entries past the window: the exact sums decide
+    if trimDue(wo, now, window, true) then
+      for d = 1, ndims do
+        if sums[d] + costs[d] > lim[d] then
+          sums = trimNow(w, t, st, sums, now, window, ndims, nil)
+          trimmed = true
+          break
+        end
       end
     end
     for d = 1, ndims do
@@ -209,11 +240,13 @@ local function evaluate(s)
       if u > util then util = u end
     end
   end
-  cache[s] = { freeAt, util, why, sums, f }
+  cache[s] = { freeAt, util, why, sums, f, trimmed }
   return freeAt, util, why
 end
 
-local SAMPLE = 32
+-- the least utilised of the first SAMPLE scopes with room from a rotating start ("the power of two
+-- choices"): as even as comparing them all, and each admission reads two candidates, not the tier
+local SAMPLE = 2
 local earliest, earliestWhy, centralSkipped = NEVER, 'window', 0
 for g = 1, ngroups do
   local cand = groupCand[g]
@@ -263,16 +296,24 @@ for g = 1, ngroups do
       local w, t = scopeKey(s, 1), scopeKey(s, 2)
       local entry = table.concat(costs, ',')
       redis.call('ZADD', w, now, resId)
-      -- the entry and the new running sums in one write (the sums were read in this same step)
-      redis.call('HSET', t, resId, entry, unpack(sumFields(chosen[4], costs, ndims)))
-      redis.call('PEXPIRE', w, window + 60000)
-      redis.call('PEXPIRE', t, window + 60000)
+      redis.call('HSET', t, resId, entry)
+      -- the new running sums (read in this same step)
+      redis.call('HSET', scopeKey(s, 3), unpack(sumFields(chosen[4], costs, ndims)))
+      -- the ttl is renewed with each trim (at least every trimSlack while admissions come); keys this
+      -- step may just have created get it now
+      if chosen[6] then
+        redis.call('PEXPIRE', w, window + 60000)
+        redis.call('PEXPIRE', t, window + 60000)
+      end
       if hasTenant then
         local tw, tt, tday = KEYS[tk + 1], KEYS[tk + 2], KEYS[tk + 3]
         redis.call('ZADD', tw, now, resId)
+        -- the entry and the new running sums in one write (the tenant's sums live beside its entries)
         redis.call('HSET', tt, resId, entry, unpack(sumFields(tsums, costs, ndims)))
-        redis.call('PEXPIRE', tw, window + 60000)
-        redis.call('PEXPIRE', tt, window + 60000)
+        if tenantTrimmed then
+          redis.call('PEXPIRE', tw, window + 60000)
+          redis.call('PEXPIRE', tt, window + 60000)
+        end
         redis.call('HINCRBY', tday, 'req', 1)
         redis.call('HINCRBY', tday, 'tok', est)
         if groupCentral[g] then

@@ -42,8 +42,9 @@ local function breakerOpen(st, now, openMs)
 end
 
 -- how a call that counts against the model ended; returns 1 when this opened the breaker
-local function breakerReport(st, event, now, threshold, openMs)
-  local b = redis.call('HMGET', st, 'b', 'bu', 'bf')
+-- (b, bu, bf as read in this same step)
+local function breakerReportOf(st, b1, b2, b3, event, now, threshold, openMs)
+  local b = { b1, b2, b3 }
   if b[1] == 'o' and now < (tonumber(b[2]) or 0) then return 0 end
   if event == 'success' then
     if b[1] ~= false or (tonumber(b[3]) or 0) > 0 then redis.call('HDEL', st, 'b', 'bu', 'bp', 'bf') end
@@ -60,4 +61,10 @@ local function breakerReport(st, event, now, threshold, openMs)
   end
   redis.call('HSET', st, 'bf', fails)
   return 0
+end
+
+-- the same, reading the fields itself
+local function breakerReport(st, event, now, threshold, openMs)
+  local b = redis.call('HMGET', st, 'b', 'bu', 'bf')
+  return breakerReportOf(st, b[1], b[2], b[3], event, now, threshold, openMs)
 end
