@@ -60,26 +60,46 @@ export interface RedisKeys {
   job(queue: string, jobId: string): string;
 }
 
+/** Names built once and kept, up to a bound (ids a caller makes up must not grow memory without end). */
+function remembered<T>(build: (id: string) => T, max = 10_000): (id: string) => T {
+  const seen = new Map<string, T>();
+  return (id) => {
+    let v = seen.get(id);
+    if (v === undefined) {
+      if (seen.size >= max) seen.clear();
+      v = build(id);
+      seen.set(id, v);
+    }
+    return v;
+  };
+}
+
 export function redisKeys(prefix: string): RedisKeys {
   const k = (...parts: string[]): string => [prefix, ...parts].join(':');
+  // every admission names each candidate's keys: built once per scope, model and group
+  const scope = remembered((id: string): ScopeKeys => {
+    const pools = remembered((dayId: string) => k('s', id, 'rpd', dayId), 8);
+    return Object.freeze({ window: k('s', id, 'w'), costs: k('s', id, 't'), state: k('s', id, 'st'), rpdPool: pools });
+  });
+  const model = remembered((m: string) => k('m', m));
+  const rotation = remembered((g: string) => k('rr', g));
+  const tenant = remembered((tenantId: string): TenantKeys => {
+    const days = remembered((dayId: string) => k('tn', tenantId, 'd', dayId), 8);
+    const months = remembered((monthId: string) => k('tn', tenantId, 'mo', monthId), 4);
+    return Object.freeze({ outstanding: k('tn', tenantId, 'out'), window: k('tn', tenantId, 'w'), costs: k('tn', tenantId, 't'), day: days, month: months });
+  });
   return Object.freeze({
     prefix,
-    scope: (scope: ScopeId): ScopeKeys => ({ window: k('s', scope, 'w'), costs: k('s', scope, 't'), state: k('s', scope, 'st'), rpdPool: (dayId: string) => k('s', scope, 'rpd', dayId) }),
-    model: (model: string) => k('m', model),
+    scope: (id: ScopeId): ScopeKeys => scope(id),
+    model,
     global: k('global'),
     authFailures: (surface: string, subject: string) => k('authfail', surface, subject),
     adminSession: (idDigest: string) => k('adminsession', idDigest),
-    rotation: (groupId: string) => k('rr', groupId),
+    rotation,
     note: (topic: string) => k('note', topic),
     fleetVersion: k('fleet', 'version'),
     tenantDirectory: k('tenants'),
-    tenant: (tenantId: string): TenantKeys => ({
-      outstanding: k('tn', tenantId, 'out'),
-      window: k('tn', tenantId, 'w'),
-      costs: k('tn', tenantId, 't'),
-      day: (dayId: string) => k('tn', tenantId, 'd', dayId),
-      month: (monthId: string) => k('tn', tenantId, 'mo', monthId),
-    }),
+    tenant,
     jobEvents: (jobId: string) => k('ev', jobId),
     conversation: (tenantId: string, conversationId: string) => k('conv', tenantId, conversationId),
     workers: k('workers'),
