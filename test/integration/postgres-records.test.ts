@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UsageEvent } from '../../src/app/ports.js';
 import { migrateDatabase, openDatabase, type Database } from '../../src/adapters/postgres/db.js';
@@ -117,5 +118,16 @@ describe.each(drivers)('records on $name', ({ open }) => {
     ]);
     expect(await deleteUsageBefore(db, new Date('2025-06-01T00:00:00Z'))).toBe(1);
     expect(await usageTotals(db, { since: new Date(0) })).toHaveLength(1);
+  });
+
+  it('stores every field of a usage event as given (a cost past 2^53, a missing status, quotes in ids)', async () => {
+    const e = event({ jobId: 'j-"quoted"\\', at: new Date('2025-07-01T01:02:03.456Z'), status: null, costPico: 9_007_199_254_740_993_123n, thoughtsTokens: 7, cachedTokens: 3, central: true, latencyMs: 42, day: '2025-06-30' });
+    await recordUsage(db, [e]);
+    const rows = await db.execute(sql`select job_id, at, status, cost_pico::text as cost, thoughts_tokens, cached_tokens, central, latency_ms, day, tenant_id, outcome from usage_events where job_id = ${e.jobId}`);
+    const list = (Array.isArray(rows) ? rows : (rows as { rows: unknown[] }).rows) as Array<Record<string, unknown>>;
+    expect(list).toHaveLength(1);
+    const row = list[0] ?? {};
+    expect(row).toMatchObject({ job_id: e.jobId, status: null, cost: '9007199254740993123', thoughts_tokens: 7, cached_tokens: 3, central: true, latency_ms: 42, day: '2025-06-30', tenant_id: 'acme', outcome: 'success' });
+    expect(new Date(String(row.at instanceof Date ? row.at.toISOString() : row.at)).toISOString()).toBe('2025-07-01T01:02:03.456Z');
   });
 });
