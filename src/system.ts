@@ -112,8 +112,8 @@ export async function openSystem(config: Config, logger: Logger, opts: { migrate
   for (const w of redisWarnings(config.redis)) logger.warn(w);
   const profile = opts.profile ?? { kind: 'blocking' };
   let lastRedisWarning = 0;
-  const connect = (p: ConnectionProfile = profile): Redis => {
-    const c = connectRedis(config.redis, { profile: p });
+  const connect = (p: ConnectionProfile = profile, autoPipelining = false): Redis => {
+    const c = connectRedis(config.redis, { profile: p, autoPipelining });
     // an outage would log once per reconnect attempt of every connection: once per 10 s is enough
     c.on('error', (err: Error) => {
       if (Date.now() - lastRedisWarning < 10_000) return;
@@ -122,7 +122,8 @@ export async function openSystem(config: Config, logger: Logger, opts: { migrate
     });
     return c;
   };
-  const redis = connect();
+  // the shared connection never blocks: the commands concurrent jobs issue in one tick go out in one write
+  const redis = connect(profile, true);
   // one-off commands: an unreachable Redis is a clear error within seconds, not a hang
   if (opts.waitForRedis) {
     await whenRedisReady(redis, config.redis.display, 5_000).catch(async (err: unknown) => {

@@ -25,6 +25,12 @@ export interface ConnectOptions {
   connectionName?: string;
   /** connect on the first command (or connect()) instead of at once */
   lazyConnect?: boolean;
+  /**
+   * send the commands issued in one tick as one write (ioredis auto-pipelining):
+   * concurrent jobs' scripts share a syscall. Never on a connection that blocks
+   * (BullMQ's, subscribers): a blocked command would hold the rest back.
+   */
+  autoPipelining?: boolean;
 }
 
 const reconnectDelay = (times: number): number => Math.min(times * 100, 2_000);
@@ -62,6 +68,7 @@ function serverOptions(settings: RedisSettings, options: ConnectOptions): Omit<R
     ...(username !== undefined ? { username } : {}),
     ...(password !== undefined ? { password } : {}),
     ...(options.connectionName ? { connectionName: options.connectionName } : {}),
+    ...(options.autoPipelining ? { enableAutoPipelining: true } : {}),
   };
 }
 
@@ -72,6 +79,7 @@ function clusterOptions(settings: RedisSettings, options: ConnectOptions): Clust
     enableReadyCheck: true,
     // replicas may lag: admission and usage reads must see the latest window
     scaleReads: 'master',
+    ...(options.autoPipelining ? { enableAutoPipelining: true } : {}),
     enableOfflineQueue: (options.profile?.kind ?? 'blocking') === 'blocking',
     clusterRetryStrategy: reconnectDelay,
     // node certificates name hosts, not addresses: connect by the name so TLS verifies it
