@@ -68,7 +68,6 @@ function serverOptions(settings: RedisSettings, options: ConnectOptions): Omit<R
     ...(username !== undefined ? { username } : {}),
     ...(password !== undefined ? { password } : {}),
     ...(options.connectionName ? { connectionName: options.connectionName } : {}),
-    ...(options.autoPipelining ? { enableAutoPipelining: true } : {}),
   };
 }
 
@@ -101,6 +100,7 @@ export function connectRedis(target: RedisSettings | string, options: ConnectOpt
   const server: RedisOptions = {
     ...serverOptions(target, options),
     retryStrategy: reconnectDelay,
+    ...(options.autoPipelining ? { enableAutoPipelining: true } : {}),
     ...(options.profile?.kind === 'fail-fast' ? { enableOfflineQueue: false } : {}),
     ...(options.lazyConnect ? { lazyConnect: true } : {}),
   };

@@ -120,20 +120,9 @@ if hasTenant then
   if budget >= 0 and (tonumber(redis.call('HGET', KEYS[tk + 4], 'cost')) or 0) >= budget then return { 2, 'budget', budget, now } end
   centralBlocked = (crpd > 0 and creq + 1 > crpd) or (ctpd > 0 and ctok + est > ctpd)
   local tw, tt = KEYS[tk + 1], KEYS[tk + 2]
-  local sums, wo = sumsOf(redis.call('HMGET', tt, unpack(sumNames(ndims))), 1, ndims)
-  if trimDue(wo, now, window, false) then
-    sums = trimNow(tw, tt, tt, sums, now, window, ndims, nil)
-    wo, tenantTrimmed = now - window, true
-  end
-  local over = false
-  for d = 1, ndims do
-    if tlim[d] > 0 and sums[d] + costs[d] > tlim[d] then over = true end
-  end
-  -- over a limit on sums that may still hold entries past the window: the exact sums decide
-  if over and trimDue(wo, now, window, true) then
-    sums = trimNow(tw, tt, tt, sums, now, window, ndims, nil)
-    tenantTrimmed = true
-  end
+  local read, wo = sumsOf(redis.call('HMGET', tt, unpack(sumNames(ndims))), 1, ndims)
+  local sums
+  sums, tenantTrimmed = sumsFor(tw, tt, tt, read, wo, now, window, ndims, costs, tlim, nil)
   tsums = sums
   local tfree = now
   for d = 1, ndims do
@@ -198,15 +187,6 @@ local function evaluate(s)
   if freeAt ~= NEVER and freeAt <= now then
     why = 'window'
     local w, t = scopeKey(s, 1), scopeKey(s, 2)
-    local wo
-    sums, wo = sumsOf(f, 8, ndims)
-    -- the sums moved from the costs hash to the state hash: a state hash never trimmed takes them over once
-    local legacy = nil
-    if wo == nil then legacy = t end
-    if trimDue(wo, now, window, false) then
-      sums = trimNow(w, t, st, sums, now, window, ndims, legacy)
-      wo, trimmed = now - window, true
-    end
     -- a discovered limit is what discovery admits now; the limit given is its floor
     local lim, fi = {}, 9 + ndims
     for d = 1, ndims do
@@ -216,16 +196,9 @@ local function evaluate(s)
         fi = fi + 2
       end
     end
-    -- over a limit on sums that may still hold entries past the window: the exact sums decide
-    if trimDue(wo, now, window, true) then
-      for d = 1, ndims do
-        if sums[d] + costs[d] > lim[d] then
-          sums = trimNow(w, t, st, sums, now, window, ndims, nil)
-          trimmed = true
-          break
-        end
-      end
-    end
+    -- the sums moved from the costs hash to the state hash: a state hash never trimmed takes them over once
+    local read, wo = sumsOf(f, 8, ndims)
+    sums, trimmed = sumsFor(w, t, st, read, wo, now, window, ndims, costs, lim, t)
     for d = 1, ndims do
       if costs[d] > lim[d] or lim[d] < 1 then
         freeAt = NEVER

@@ -129,6 +129,29 @@ local function trimNow(w, t, sk, sums, now, window, ndims, legacy)
   return sums
 end
 
+--[[
+  The window's sums for a request of `costs` under limits `lim` (0: none),
+  from the sums and mark as read: trimmed when the trim is due, and trimmed
+  to the exact window when the request does not fit them. Returns the sums
+  and whether this call trimmed (and so renewed the keys' ttl). `legacy`: see
+  trimNow, used only when the mark was never set.
+]]
+local function sumsFor(w, t, sk, sums, wo, now, window, ndims, costs, lim, legacy)
+  local trimmed = false
+  if trimDue(wo, now, window, false) then
+    if wo ~= nil then legacy = nil end
+    sums = trimNow(w, t, sk, sums, now, window, ndims, legacy)
+    wo, trimmed = now - window, true
+  end
+  -- over a limit on sums that may still hold entries past the window: the exact sums decide
+  if trimDue(wo, now, window, true) then
+    for d = 1, ndims do
+      if lim[d] > 0 and sums[d] + costs[d] > lim[d] then return trimNow(w, t, sk, sums, now, window, ndims, nil), true end
+    end
+  end
+  return sums, trimmed
+end
+
 -- the instant enough of dimension d leaves the window for `need` more to fit (the window trimmed)
 local function freedBy(w, t, d, need, unit, window, ndims)
   if unit then
